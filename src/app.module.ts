@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule } from '@nestjs/config';
+import type { Writable } from 'node:stream';
+import type { AppConfig } from './config/config.schema';
+import { ErrorEnvelopeFilter } from './http/error.filter';
+import { KeysModule } from './keys/keys.module';
+import { LoggingModule } from './observability/logging.module';
+
+/** What a caller may replace besides configuration. */
+export interface AppOptions {
+  /** Where log lines go instead of stdout. */
+  logDestination?: Writable;
+}
+
+/** Wires the modules; the configuration is loaded and validated before this is built. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
+        LoggingModule.forRoot(options.logDestination),
+        KeysModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ErrorEnvelopeFilter }],
+    };
+  }
+}

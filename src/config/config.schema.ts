@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** A key source as configuration names it; keys/ turns it into a loader. */
+const keySourceSchema = z.discriminatedUnion('kind', [
+  /** The value itself (GATHER_API_KEY, or a team's `{ env: VAR }` resolved at load). */
+  z.object({ kind: z.literal('value'), name: z.string(), value: z.string() }),
+  z.object({ kind: z.literal('file'), name: z.string(), path: z.string().min(1) }),
+  z.object({ kind: z.literal('ref'), name: z.string(), ref: z.string().min(1) }),
+]);
+export type KeySourceConfig = z.infer<typeof keySourceSchema>;
+
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const int = (min: number) => z.coerce.number().int().min(min);
+const positive = int(1);
+
+const allowRuleSchema = z.object({
+  method: z
+    .string()
+    .transform((m) => m.toUpperCase())
+    .pipe(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*'])),
+  path: z.string().startsWith('/'),
+});
+export type AllowRule = z.infer<typeof allowRuleSchema>;
+
+const windowSchema = z.object({ limit: positive, windowSeconds: positive });
+
+export const configSchema = z.object({
+  appEnv: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or dashes'),
+  server: z.object({
+    port: int(0).max(65535),
+    host: z.string().min(1),
+    publicUrl: z.url({ protocol: /^https?$/ }),
+    allowedOrigins: z.array(z.string()).default([]),
+    /** Express `trust proxy`: a hop count or a list of addresses/CIDRs; `false` when unset. */
+    trustProxy: z.union([z.literal(false), int(0), z.array(z.string().min(1))]).default(false),
+  }),
+  gather: z.object({
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    timeoutMs: positive,
+    keyRefreshSeconds: positive,
+    apiKey: keySourceSchema,
+    readonlyApiKey: keySourceSchema.optional(),
+    teamKeys: z.record(z.string(), keySourceSchema).default({}),
+    requireTeamKey: bool.default(false),
+  }),
+  proxy: z.object({
+    maxBodyBytes: positive,
+    allow: z.array(allowRuleSchema).min(1),
+  }),
+  session: z.object({
+    secrets: z.array(z.string()).min(1),
+    idleTimeoutSeconds: positive,
+    absoluteTimeoutSeconds: positive,
+    cookieSecure: bool,
+    cookieSameSite: z.enum(['strict', 'lax']),
+    /** Upper bound of the in-memory store; the least recently used session goes first. */
+    memoryMaxSessions: positive,
+    redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
+  }),
+  auth: z.object({
+    localUsersFile: z.string().min(1).optional(),
+    oidc: z
+      .object({
+        issuerUrl: z.url({ protocol: /^https?$/ }),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        scopes: z.string().min(1),
+        teamClaim: z.string().min(1).optional(),
+      })
+      .optional(),
+  }),
+  rateLimit: z.object({ user: windowSchema, login: windowSchema }),
+  metrics: z.object({ port: int(0).max(65535) }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;

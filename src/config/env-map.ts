@@ -1,0 +1,57 @@
+/**
+ * The environment variables of SPEC.md (Configuration) and where each lands in the nested
+ * configuration that the YAML files also write. One table, so a problem found at any depth
+ * can be reported under the variable an operator would set.
+ */
+export interface EnvSetting {
+  readonly env: string;
+  readonly path: readonly string[];
+  readonly parse?: (raw: string) => unknown;
+}
+
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+/** Express `trust proxy` as SPEC allows it: a hop count or CIDRs; `true` is refused later. */
+export const parseTrustProxy = (raw: string): unknown =>
+  /^\d+$/.test(raw) ? Number(raw) : raw === 'true' || raw === 'false' ? raw === 'true' : list(raw);
+
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  { env: 'PORT', path: ['server', 'port'] },
+  { env: 'HOST', path: ['server', 'host'] },
+  { env: 'PUBLIC_URL', path: ['server', 'publicUrl'] },
+  { env: 'ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], parse: list },
+  { env: 'TRUST_PROXY', path: ['server', 'trustProxy'], parse: parseTrustProxy },
+  { env: 'GATHER_BASE_URL', path: ['gather', 'baseUrl'] },
+  { env: 'GATHER_TIMEOUT_MS', path: ['gather', 'timeoutMs'] },
+  { env: 'GATHER_API_KEY_REFRESH_SECONDS', path: ['gather', 'keyRefreshSeconds'] },
+  { env: 'PROXY_MAX_BODY_BYTES', path: ['proxy', 'maxBodyBytes'] },
+  { env: 'SESSION_SECRET', path: ['session', 'secrets'], parse: list },
+  { env: 'SESSION_IDLE_TIMEOUT_SECONDS', path: ['session', 'idleTimeoutSeconds'] },
+  { env: 'SESSION_ABSOLUTE_TIMEOUT_SECONDS', path: ['session', 'absoluteTimeoutSeconds'] },
+  { env: 'COOKIE_SECURE', path: ['session', 'cookieSecure'] },
+  { env: 'COOKIE_SAMESITE', path: ['session', 'cookieSameSite'], parse: (s) => s.toLowerCase() },
+  { env: 'REDIS_URL', path: ['session', 'redisUrl'] },
+  { env: 'AUTH_LOCAL_USERS_FILE', path: ['auth', 'localUsersFile'] },
+  { env: 'OIDC_ISSUER_URL', path: ['auth', 'oidc', 'issuerUrl'] },
+  { env: 'OIDC_CLIENT_ID', path: ['auth', 'oidc', 'clientId'] },
+  { env: 'OIDC_CLIENT_SECRET', path: ['auth', 'oidc', 'clientSecret'] },
+  { env: 'OIDC_SCOPES', path: ['auth', 'oidc', 'scopes'] },
+  { env: 'OIDC_TEAM_CLAIM', path: ['auth', 'oidc', 'teamClaim'] },
+  { env: 'RATE_LIMIT_USER_LIMIT', path: ['rateLimit', 'user', 'limit'] },
+  { env: 'RATE_LIMIT_USER_WINDOW_SECONDS', path: ['rateLimit', 'user', 'windowSeconds'] },
+  { env: 'RATE_LIMIT_LOGIN_LIMIT', path: ['rateLimit', 'login', 'limit'] },
+  { env: 'RATE_LIMIT_LOGIN_WINDOW_SECONDS', path: ['rateLimit', 'login', 'windowSeconds'] },
+  { env: 'METRICS_PORT', path: ['metrics', 'port'] },
+  { env: 'LOG_LEVEL', path: ['log', 'level'] },
+];
+
+/** The variable that sets a configuration path, for messages; the dotted path otherwise. */
+export function settingName(path: readonly PropertyKey[]): string {
+  const dotted = path.map(String).join('.');
+  const match = ENV_SETTINGS.find((s) => s.path.join('.') === dotted);
+  return match ? `${match.env} (${dotted})` : dotted;
+}

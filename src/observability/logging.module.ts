@@ -1,0 +1,62 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Writable } from 'node:stream';
+import { ConfigService } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppConfig } from '../config/config.schema';
+import { assignRequestId } from '../http/request-id';
+
+type LoggedRequest = IncomingMessage & { session?: { user?: { id?: string } } };
+type LoggedResponse = ServerResponse & { locals?: { gatherRequestId?: string } };
+
+/**
+ * JSON logs on stdout, one line per request with its id, user, status, latency and Gather's
+ * request id. Headers are never logged whole; the ones that carry credentials are redacted
+ * wherever they might appear.
+ */
+@Module({})
+export class LoggingModule {
+  /** `destination` replaces stdout (tests read the log lines from it). */
+  static forRoot(destination?: Writable): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => ({
+            pinoHttp: {
+              stream: destination,
+              level: config.get('log.level', { infer: true }),
+              genReqId: assignRequestId,
+              redact: {
+                paths: [
+                  'req.headers.cookie',
+                  'req.headers.authorization',
+                  'req.headers["x-api-key"]',
+                  'req.headers["proxy-authorization"]',
+                  'res.headers["set-cookie"]',
+                  'res.headers["x-api-key"]',
+                ],
+                censor: '[redacted]',
+              },
+              serializers: {
+                req: (req: { id: string; method: string; url: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  url: req.url,
+                }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+              customProps: (req: IncomingMessage, res: ServerResponse) => ({
+                userId: (req as LoggedRequest).session?.user?.id,
+                gatherRequestId: (res as LoggedResponse).locals?.gatherRequestId,
+              }),
+              customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+                err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+            },
+          }),
+        }),
+      ],
+    };
+  }
+}
