@@ -1,0 +1,74 @@
+import { ConfigService } from '@nestjs/config';
+import { argon2id, hash } from 'argon2';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCredentials } from './local-credentials.service';
+
+const credentialsFor = (localUsersFile?: string): LocalCredentials =>
+  new LocalCredentials(new ConfigService({ auth: { localUsersFile } }));
+
+describe('LocalCredentials', () => {
+  let dir: string;
+  let credentials: LocalCredentials;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'local-credentials-'));
+    const opts = { type: argon2id, memoryCost: 8192, timeCost: 2, parallelism: 1 } as const;
+    const users = [
+      {
+        username: 'ada',
+        passwordHash: await hash('right', opts),
+        name: 'Ada',
+        email: 'ada@example.test',
+        team: 't1',
+      },
+      {
+        username: 'bob',
+        passwordHash: await hash('bobs', opts),
+        name: 'Bob',
+        email: 'bob@example.test',
+      },
+    ];
+    const file = join(dir, 'users.json');
+    await writeFile(file, JSON.stringify({ users }));
+    credentials = credentialsFor(file);
+    await credentials.onModuleInit();
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('returns the session user for the right password; its id is the username', async () => {
+    expect(credentials.enabled).toBe(true);
+    await expect(credentials.verify('ada', 'right')).resolves.toEqual({
+      id: 'ada',
+      name: 'Ada',
+      email: 'ada@example.test',
+      team: 't1',
+    });
+    await expect(credentials.verify('bob', 'bobs')).resolves.toEqual({
+      id: 'bob',
+      name: 'Bob',
+      email: 'bob@example.test',
+    });
+  });
+
+  it('refuses a wrong password, another user’s password and an unknown user alike', async () => {
+    await expect(credentials.verify('ada', 'wrong')).resolves.toBeUndefined();
+    await expect(credentials.verify('ada', 'bobs')).resolves.toBeUndefined();
+    await expect(credentials.verify('Ada', 'right')).resolves.toBeUndefined();
+    await expect(credentials.verify('nobody', '')).resolves.toBeUndefined();
+    await expect(credentials.verify('__proto__', 'right')).resolves.toBeUndefined();
+  });
+
+  it('is disabled, and loads nothing, without a users file', async () => {
+    const none = credentialsFor(undefined);
+    await none.onModuleInit();
+    expect(none.enabled).toBe(false);
+    await expect(none.verify('ada', 'right')).resolves.toBeUndefined();
+  });
+
+  it('fails start-up on a bad file', async () => {
+    await expect(credentialsFor(join(dir, 'missing.json')).onModuleInit()).rejects.toThrow(
+      /AUTH_LOCAL_USERS_FILE .*missing\.json: cannot be read/,
+    );
+  });
+});

@@ -1,0 +1,49 @@
+import {
+  Controller,
+  HttpCode,
+  Inject,
+  Post,
+  Req,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { BffError } from '../http/error-codes';
+import { SessionService } from '../session/session.service';
+import { JsonBodyInterceptor } from './json-body.interceptor';
+import { LocalCredentials } from './local-credentials.service';
+import { LocalLoginEnabledGuard } from './local-login-enabled.guard';
+import { publicUser, type PublicUser } from './public-user';
+import { RequestOriginGuard } from './request-origin.guard';
+import { LoginRateLimitGuard } from '../rate-limit/login-rate-limit.guard';
+
+const loginBody = z.object({ username: z.string(), password: z.string() });
+
+/** `POST /auth/login`: username and password against AUTH_LOCAL_USERS_FILE. */
+@Controller('auth')
+export class LocalLoginController {
+  constructor(
+    @Inject(LocalCredentials) private readonly credentials: LocalCredentials,
+    @Inject(SessionService) private readonly sessions: SessionService,
+  ) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @UseGuards(LocalLoginEnabledGuard, RequestOriginGuard, LoginRateLimitGuard)
+  @UseInterceptors(JsonBodyInterceptor)
+  async login(@Req() req: Request): Promise<{ user: PublicUser }> {
+    const body = loginBody.safeParse(req.body);
+    if (!body.success) {
+      throw new BffError(
+        'BAD_REQUEST',
+        'Expected a JSON object with string "username" and "password"',
+      );
+    }
+    const user = await this.credentials.verify(body.data.username, body.data.password);
+    // One answer for an unknown user and a wrong password.
+    if (!user) throw new BffError('INVALID_CREDENTIALS');
+    await this.sessions.start(req, user);
+    return { user: publicUser(user) };
+  }
+}

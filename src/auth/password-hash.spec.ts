@@ -1,0 +1,48 @@
+import { argon2id, hash } from 'argon2';
+import { hash as bcryptHash } from 'bcryptjs';
+import { decoyHashLike, hashKind, verifyPassword } from './password-hash';
+
+describe('password hashes', () => {
+  let argon: string;
+  let bcrypt: string;
+  beforeAll(async () => {
+    argon = await hash('s3cret', { type: argon2id, memoryCost: 8192, timeCost: 2, parallelism: 1 });
+    bcrypt = await bcryptHash('s3cret', 4);
+  });
+
+  it('recognises argon2id and bcrypt by their prefix, and nothing else', async () => {
+    expect(hashKind(argon)).toBe('argon2id');
+    expect(hashKind(bcrypt)).toBe('bcrypt');
+    expect(hashKind(bcrypt.replace('$2b$', '$2y$'))).toBe('bcrypt');
+    expect(hashKind(await hash('s3cret', { type: 1 }))).toBeUndefined(); // argon2i
+    expect(hashKind('s3cret')).toBeUndefined();
+    expect(hashKind(`${argon}\n`)).toBeUndefined();
+  });
+
+  it.each([
+    ['argon2id', () => argon],
+    ['bcrypt', () => bcrypt],
+  ])('verifies a %s hash', async (_kind, stored) => {
+    await expect(verifyPassword(stored(), 's3cret')).resolves.toBe(true);
+    await expect(verifyPassword(stored(), 's3cret ')).resolves.toBe(false);
+  });
+
+  it('treats an unreadable hash as a mismatch', async () => {
+    await expect(verifyPassword('$argon2id$v=19$m=1,t=1,p=1$AAAA$AAAA', 'x')).resolves.toBe(false);
+  });
+
+  it('makes decoys with the same algorithm and cost, matching no guessable password', async () => {
+    const argonDecoy = await decoyHashLike(argon);
+    expect(argonDecoy.split('$').slice(0, 4)).toEqual(['', 'argon2id', 'v=19', 'm=8192,p=1,t=2']);
+    expect(argonDecoy).not.toBe(argon);
+    await expect(verifyPassword(argonDecoy, 's3cret')).resolves.toBe(false);
+    await expect(verifyPassword(argonDecoy, '')).resolves.toBe(false);
+    // Another writer's parameter order.
+    const [salt, digest] = argon.split('$').slice(4);
+    const reordered = await decoyHashLike(`$argon2id$v=19$t=4,m=4096,p=2$${salt}$${digest}`);
+    expect(reordered.split('$')[3]).toBe('m=4096,p=2,t=4');
+    const bcryptDecoy = await decoyHashLike(bcrypt);
+    expect(bcryptDecoy).toMatch(/^\$2[ab]\$04\$/);
+    await expect(verifyPassword(bcryptDecoy, 's3cret')).resolves.toBe(false);
+  });
+});

@@ -1,0 +1,13 @@
+import type { SessionUser } from '../session/session-user';
+
+/** The user as the browser sees it (SPEC: /auth/me): always the four fields, `team` null if none. */
+export interface PublicUser {
+  id: string;
+  name: string;
+  email: string;
+  team: string | null;
+}
+
+export function publicUser({ id, name, email, team }: SessionUser): PublicUser {
+  return { id, name, email, team: team ?? null };
+}

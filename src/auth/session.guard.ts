@@ -1,0 +1,36 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { BffError } from '../http/error-codes';
+import { SessionService } from '../session/session.service';
+import type { SessionUser } from '../session/session-user';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types are merged through this namespace
+  namespace Express {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging needs an interface; passport's types merge into the same one
+    interface User extends SessionUser {}
+    interface Request {
+      /** The signed-in user, set by SessionGuard. Declared as passport declares it. */
+      user?: User | undefined;
+    }
+  }
+}
+
+/** Lets a request through only with a valid session, and exposes its user as `req.user`. */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(@Inject(SessionService) private readonly sessions: SessionService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const user = this.sessions.currentUser(req);
+    if (!user) {
+      // A session past its absolute timeout is removed now rather than left to idle out.
+      if (req.session?.user) await this.sessions.end(req, http.getResponse<Response>());
+      throw new BffError('UNAUTHORIZED');
+    }
+    req.user = user;
+    return true;
+  }
+}

@@ -1,0 +1,89 @@
+import type { SessionData } from 'express-session';
+import { MemorySessionStore } from './memory-session.store';
+
+const session = (id: string): SessionData => ({
+  cookie: { originalMaxAge: null },
+  user: { id, name: id, email: `${id}@example.test` },
+});
+
+function read(store: MemorySessionStore, sid: string): SessionData | null | undefined {
+  let result: SessionData | null | undefined;
+  store.get(sid, (err, s) => {
+    expect(err).toBeNull();
+    result = s;
+  });
+  return result;
+}
+
+describe('MemorySessionStore', () => {
+  let now: number;
+  const clock = { now: () => now };
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+
+  it('returns what was set, and nothing for an unknown id', () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('ada'));
+    expect(read(store, 'a')?.user?.id).toBe('ada');
+    expect(read(store, 'nope')).toBeNull();
+  });
+
+  it('hands out copies, so changing a loaded session does not change the store', () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('ada'));
+    (read(store, 'a')?.user as { id: string }).id = 'mallory';
+    expect(read(store, 'a')?.user?.id).toBe('ada');
+  });
+
+  it('evicts the least recently used session beyond max', () => {
+    const store = new MemorySessionStore({ max: 2, ttlMs: 60_000, perf: clock });
+    store.set('a', session('a'));
+    store.set('b', session('b'));
+    read(store, 'a');
+    store.set('c', session('c'));
+    expect(read(store, 'b')).toBeNull();
+    expect(read(store, 'a')?.user?.id).toBe('a');
+    expect(read(store, 'c')?.user?.id).toBe('c');
+  });
+
+  it('forgets a session once its idle TTL has passed', () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('a'));
+    now += 999;
+    expect(read(store, 'a')).not.toBeNull();
+    now += 2;
+    expect(read(store, 'a')).toBeNull();
+  });
+
+  it('restarts the idle clock on touch without rewriting the session', () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('ada'));
+    now += 800;
+    store.touch('a', session('someone-else'));
+    now += 800;
+    expect(read(store, 'a')?.user?.id).toBe('ada');
+    now += 201;
+    expect(read(store, 'a')).toBeNull();
+  });
+
+  it('does not bring back an expired or unknown session on touch', () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('a'));
+    now += 1001;
+    store.touch('a', session('a'));
+    store.touch('b', session('b'));
+    expect(read(store, 'a')).toBeNull();
+    expect(read(store, 'b')).toBeNull();
+  });
+
+  it('destroys a session and answers callbacks and pings', async () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('a'));
+    const done = jest.fn();
+    store.destroy('a', done);
+    expect(done).toHaveBeenCalledWith();
+    expect(read(store, 'a')).toBeNull();
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+});

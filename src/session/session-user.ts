@@ -1,0 +1,15 @@
+/** Who a session belongs to: what the BFF shows on /auth/me and keys rate limits and team keys by. */
+export interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+  team?: string;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: SessionUser;
+    /** Epoch milliseconds of the login; the absolute timeout counts from here. */
+    createdAt?: number;
+  }
+}
