@@ -1,4 +1,5 @@
 import { isGatherKey, fingerprint } from '../keys/key-format';
+import { parseKeyRef } from '../keys/key-ref';
 import type { KeySourceConfig } from './config.schema';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -28,8 +29,8 @@ export function keySourceFromEnv(
   const raw = env[name] as string;
   if (name === base) return valueSource(name, raw, problems);
   return name.endsWith('_FILE')
-    ? { kind: 'file', name, path: raw }
-    : { kind: 'ref', name, ref: raw };
+    ? fileSource(name, raw, problems)
+    : refSource(name, raw, env, problems);
 }
 
 /** A team's key source as `config/<APP_ENV>.yaml` writes it: `{ file }`, `{ env }` or `{ ref }`. */
@@ -51,8 +52,8 @@ export function teamKeySource(
     return undefined;
   }
   const [kind, target] = entry as [string, string];
-  if (kind === 'file') return { kind: 'file', name: where, path: target };
-  if (kind === 'ref') return { kind: 'ref', name: where, ref: target };
+  if (kind === 'file') return fileSource(where, target, problems);
+  if (kind === 'ref') return refSource(where, target, env, problems);
   const value = env[target];
   if (value === undefined || value === '') {
     problems.push(`${where}: environment variable ${target} is not set`);
@@ -68,4 +69,37 @@ function valueSource(name: string, value: string, problems: string[]): KeySource
     );
   }
   return { kind: 'value', name, value };
+}
+
+/**
+ * A path or reference is echoed in messages; one that holds a key (set in the wrong variable)
+ * must not be, so it is named by fingerprint instead.
+ */
+function holdsKey(name: string, target: string, problems: string[]): boolean {
+  if (!target.includes('qapi_')) return false;
+  problems.push(
+    `${name} holds what looks like a key value where a path or reference belongs; fingerprint ${fingerprint(target)}`,
+  );
+  return true;
+}
+
+function fileSource(name: string, path: string, problems: string[]): KeySourceConfig {
+  holdsKey(name, path, problems);
+  return { kind: 'file', name, path };
+}
+
+/** Checks a secret-manager reference's syntax and the settings its secret manager needs. */
+function refSource(name: string, ref: string, env: Env, problems: string[]): KeySourceConfig {
+  if (!holdsKey(name, ref, problems)) {
+    const parsed = parseKeyRef(ref);
+    if (parsed.kind === 'invalid') {
+      problems.push(`${name}: "${ref}" ${parsed.problem}`);
+    } else if (parsed.kind === 'vault') {
+      if (!env.VAULT_ADDR) problems.push(`${name}: a vault: reference needs VAULT_ADDR`);
+      if (!env.VAULT_TOKEN && !env.VAULT_K8S_ROLE) {
+        problems.push(`${name}: a vault: reference needs VAULT_TOKEN or VAULT_K8S_ROLE`);
+      }
+    }
+  }
+  return { kind: 'ref', name, ref };
 }

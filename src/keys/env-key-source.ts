@@ -5,14 +5,14 @@ export class EnvKeySource extends KeySource {
   readonly reloadable = false;
 
   constructor(
-    private readonly variable: string,
+    readonly name: string,
     private readonly value: string,
   ) {
     super();
   }
 
   get description(): string {
-    return this.variable;
+    return this.name;
   }
 
   load(): Promise<string> {

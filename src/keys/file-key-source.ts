@@ -6,14 +6,14 @@ export class FileKeySource extends KeySource {
   readonly reloadable = true;
 
   constructor(
-    private readonly variable: string,
+    readonly name: string,
     private readonly path: string,
   ) {
     super();
   }
 
   get description(): string {
-    return `${this.variable}=${this.path}`;
+    return `${this.name}=${this.path}`;
   }
 
   async load(): Promise<string> {

@@ -1,0 +1,41 @@
+import { fingerprint, looksLikeExampleKey } from '../keys/key-format';
+import type { AppConfig } from './config.schema';
+
+type Tree = Record<string, unknown>;
+
+const tree = (v: unknown): Tree =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Tree) : {};
+
+/**
+ * What APP_ENV=production refuses on top of the rules for every environment: cookies without
+ * `Secure` (even on localhost) and keys that look copied from an example. Keys read from a file
+ * or a secret manager get the same check when they are loaded (keys/).
+ */
+export function checkProductionRules(config: Tree, problems: string[]): void {
+  if (config.appEnv !== 'production') return;
+  const secure = tree(config.session).cookieSecure;
+  if (secure === false || secure === 'false') {
+    problems.push('COOKIE_SECURE=false is refused when APP_ENV=production, even on localhost');
+  }
+  const gather = tree(config.gather);
+  const sources = [gather.apiKey, gather.readonlyApiKey, ...Object.values(tree(gather.teamKeys))];
+  for (const source of sources.map(tree)) {
+    if (source.kind !== 'value' || typeof source.value !== 'string') continue;
+    if (looksLikeExampleKey(source.value)) {
+      problems.push(
+        `${String(source.name)} looks like an example key (fingerprint ${fingerprint(source.value)}); production needs a key issued by Gather`,
+      );
+    }
+  }
+}
+
+/** Start-up warnings: allowed, but an operator should know (main.ts logs each one). */
+export function configWarnings(config: AppConfig): string[] {
+  const warnings: string[] = [];
+  if (config.appEnv === 'production' && config.session.redisUrl === undefined) {
+    warnings.push(
+      'Sessions and rate limits are held in memory (REDIS_URL is not set): each replica has its own, and a restart signs every user out',
+    );
+  }
+  return warnings;
+}
