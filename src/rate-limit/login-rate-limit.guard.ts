@@ -1,0 +1,55 @@
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import { normalizeIp } from '@nestjs/throttler';
+import type { Request, Response } from 'express';
+import type { AppConfig } from '../config/config.schema';
+import { readJsonBody } from './login-body';
+import { RateLimitStore } from './rate-limit.store';
+import { StoreBackedThrottlerGuard } from './store-backed-throttler.guard';
+import { StoreFailurePolicy } from './store-failure.policy';
+
+/** The client address as Express determines it (TRUST_PROXY); an IPv6 client counts by /64. */
+function clientAddress(context: ExecutionContext): string {
+  const req = context.switchToHttp().getRequest<Request>();
+  return normalizeIp(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+}
+
+/** The username being tried, lower-cased; empty when the body names none. */
+async function attemptedUsername(context: ExecutionContext): Promise<string> {
+  const http = context.switchToHttp();
+  const body = await readJsonBody(http.getRequest<Request>(), http.getResponse<Response>());
+  const username = (body as { username?: unknown } | undefined)?.username;
+  return typeof username === 'string' ? username.toLowerCase() : '';
+}
+
+/**
+ * `POST /auth/login`: RATE_LIMIT_LOGIN_LIMIT attempts per RATE_LIMIT_LOGIN_WINDOW_SECONDS per
+ * client address and, counted apart, per username, so neither many passwords from one address
+ * nor one account tried from many addresses gets through. The address is counted before the
+ * body is read, so malformed bodies count too.
+ */
+@Injectable()
+export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
+  constructor(
+    @Inject(ConfigService) config: ConfigService<AppConfig, true>,
+    @Inject(RateLimitStore) storage: RateLimitStore,
+    @Inject(Reflector) reflector: Reflector,
+    @Inject(StoreFailurePolicy) failure: StoreFailurePolicy,
+  ) {
+    const { limit, windowSeconds } = config.get('rateLimit', { infer: true }).login;
+    const ttl = windowSeconds * 1000;
+    super(
+      {
+        // Equal windows keep this order (the throttler sorts by window, stably).
+        throttlers: [
+          { name: 'login-ip', limit, ttl, getTracker: (_req, ctx) => clientAddress(ctx) },
+          { name: 'login-user', limit, ttl, getTracker: (_req, ctx) => attemptedUsername(ctx) },
+        ],
+      },
+      storage,
+      reflector,
+      failure,
+    );
+  }
+}

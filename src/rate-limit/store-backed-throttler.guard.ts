@@ -1,0 +1,101 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import {
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import type { ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { rateLimited } from './rate-limited';
+import type { RateLimitStore, ThrottlerStorageRecord } from './rate-limit.store';
+import type { StoreFailurePolicy } from './store-failure.policy';
+
+/** What the RateLimit-* headers say: the most restrictive limit this request was counted in. */
+interface Reported {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+const reportedFor = new WeakMap<object, Reported>();
+
+/**
+ * The throttler with SPEC's behaviour: counters in our store, `RateLimit-Limit`,
+ * `RateLimit-Remaining` and `RateLimit-Reset` on every response it passes or rejects (and no
+ * `X-RateLimit-*` or per-throttler `Retry-After-<name>`), the 429 in Gather's envelope, and the
+ * RATE_LIMIT_REDIS_FAILURE policy when the store does not answer.
+ */
+export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
+  protected constructor(
+    options: ThrottlerModuleOptions,
+    storage: RateLimitStore,
+    reflector: Reflector,
+    private readonly failure: StoreFailurePolicy,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
+    const name = throttler.name ?? 'default';
+    const { req, res } = this.getRequestResponse(context);
+    const tracker = await getTracker(req, context);
+    // Nothing to count by (a login without a username): this throttler does not apply.
+    if (tracker === '') return true;
+    const key = generateKey(context, tracker, name);
+    let record: ThrottlerStorageRecord;
+    try {
+      record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
+    } catch (err) {
+      this.failure.onStoreError(err);
+      return true;
+    }
+    this.report(req, res as ServerResponse, limit, record);
+    if (record.isBlocked) {
+      await this.throwThrottlingException(context, { ...record, limit, ttl, key, tracker });
+    }
+    return true;
+  }
+
+  /** Counters are per throttler and tracker, never per handler; trackers are stored hashed. */
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    name: string,
+  ): string {
+    return `${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
+  }
+
+  protected override throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    throw rateLimited(detail.timeToBlockExpire);
+  }
+
+  private report(
+    req: object,
+    res: ServerResponse,
+    limit: number,
+    record: ThrottlerStorageRecord,
+  ): void {
+    const next: Reported = {
+      limit,
+      remaining: Math.max(0, limit - record.totalHits),
+      reset: record.isBlocked ? record.timeToBlockExpire : record.timeToExpire,
+    };
+    const prev = reportedFor.get(req);
+    const tighter =
+      prev === undefined ||
+      record.isBlocked ||
+      next.remaining < prev.remaining ||
+      (next.remaining === prev.remaining && next.reset > prev.reset);
+    if (!tighter) return;
+    reportedFor.set(req, next);
+    res.setHeader('RateLimit-Limit', String(next.limit));
+    res.setHeader('RateLimit-Remaining', String(next.remaining));
+    res.setHeader('RateLimit-Reset', String(next.reset));
+  }
+}

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { send, type Envelope, type RawResponse } from '../support/http';
+import { spawnRedis, type SpawnedRedis } from '../support/redis';
+import { signIn, writeUsersFile } from '../support/session';
+import { CONFIG_DIR, startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PASSWORD = 'correct horse battery';
+const RATE_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+
+const proxied = (t: TestApp, cookie: string, path = '/api/gather/questions') =>
+  send(t.url, { path, headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie } });
+
+const login = (
+  t: TestApp,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+) =>
+  send(t.url, {
+    method: 'POST',
+    path: '/auth/login',
+    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ username, password }),
+  });
+
+/** Every rate-limit header the response carries, by name. */
+function rateLimitHeaders(res: RawResponse): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(res.headers)
+      .filter(([name]) => /ratelimit|retry-after/i.test(name))
+      .map(([name, value]) => [name, String(value)]),
+  );
+}
+
+/** SPEC's 429 exactly: envelope, Retry-After = details.retryAfterSeconds, RateLimit-* only. */
+function expectRateLimited(res: RawResponse, limit: number, windowSeconds: number): void {
+  expect(res.status).toBe(429);
+  const body = res.json<Envelope>();
+  expect(Object.keys(body).sort()).toEqual(['error', 'meta']);
+  expect(body.error.code).toBe('RATE_LIMITED');
+  expect(body.error.message).toBe('Too many requests');
+  const retryAfter = body.error.details?.retryAfterSeconds;
+  expect(body.error.details).toEqual({ retryAfterSeconds: retryAfter });
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(windowSeconds);
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(res.headers['x-request-id']).toBe(body.meta.requestId);
+  expect(rateLimitHeaders(res)).toEqual({
+    'ratelimit-limit': String(limit),
+    'ratelimit-remaining': '0',
+    'ratelimit-reset': String(retryAfter),
+    'retry-after': String(retryAfter),
+  });
+}
+
+function expectRateHeaders(res: RawResponse, limit: number, remaining: number, window: number) {
+  const headers = rateLimitHeaders(res);
+  expect(Object.keys(headers).sort()).toEqual(RATE_HEADERS);
+  expect(headers['ratelimit-limit']).toBe(String(limit));
+  expect(headers['ratelimit-remaining']).toBe(String(remaining));
+  const reset = Number(headers['ratelimit-reset']);
+  expect(Number.isInteger(reset)).toBe(true);
+  expect(reset).toBeGreaterThanOrEqual(1);
+  expect(reset).toBeLessThanOrEqual(window);
+}
+
+describe('rate limits', () => {
+  let fake: FakeGather;
+  let usersFile: string;
+  /** Fresh usernames per run, so counters of other runs (shared Redis) never interfere. */
+  const ada = `ada-${randomUUID()}`;
+  const bob = `bob-${randomUUID()}`;
+
+  beforeAll(async () => {
+    fake = await startFakeGather();
+    usersFile = await writeUsersFile(
+      [ada, bob].map((username) => ({
+        username,
+        password: PASSWORD,
+        name: username,
+        email: `${username}@example.com`,
+      })),
+    );
+  });
+  beforeEach(() => fake.reset());
+  afterAll(() => fake.close());
+
+  describe('per signed-in user on /api/gather/*, memory store', () => {
+    let t: TestApp;
+    let cookie: string;
+    beforeAll(async () => {
+      t = await startTestApp({
+        GATHER_BASE_URL: fake.baseUrl,
+        AUTH_LOCAL_USERS_FILE: usersFile,
+        RATE_LIMIT_USER_LIMIT: '5',
+        RATE_LIMIT_USER_WINDOW_SECONDS: '60',
+      });
+      cookie = await signIn(t, ada, PASSWORD);
+    });
+    afterAll(() => t.close());
+
+    it('lets exactly 5 of 200 simultaneous requests reach Gather and answers the rest 429', async () => {
+      const responses = await Promise.all(Array.from({ length: 200 }, () => proxied(t, cookie)));
+      const passed = responses.filter((r) => r.status === 200);
+      expect(passed).toHaveLength(5);
+      expect(fake.requests).toHaveLength(5);
+      const remaining = passed.map((r) => Number(r.headers['ratelimit-remaining']));
+      expect(remaining.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
+      for (const res of passed) {
+        expectRateHeaders(res, 5, Number(res.headers['ratelimit-remaining']), 60);
+      }
+      const refused = responses.filter((r) => r.status !== 200);
+      expect(refused).toHaveLength(195);
+      for (const res of refused) expectRateLimited(res, 5, 60);
+    });
+
+    it('never contacts Gather while the user is limited, and keeps other users apart', async () => {
+      expectRateLimited(await proxied(t, cookie, '/api/gather/other/path'), 5, 60);
+      expect(fake.requests).toHaveLength(0);
+      const other = await signIn(t, bob, PASSWORD);
+      const res = await proxied(t, other);
+      expect(res.status).toBe(200);
+      expectRateHeaders(res, 5, 4, 60);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('answers an earlier failing check first: no session is 401, not 429', async () => {
+      const res = await proxied(t, 'gather_session=nope');
+      expect(res.status).toBe(401);
+      expect(res.json<Envelope>().error.code).toBe('UNAUTHORIZED');
+    });
+  });
+
+  describe('per-route rules from the YAML', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'gbff-rl-e2e-'));
+      await copyFile(join(CONFIG_DIR, 'default.yaml'), join(dir, 'default.yaml'));
+      const testYaml = await readFile(join(CONFIG_DIR, 'test.yaml'), 'utf8');
+      await writeFile(
+        join(dir, 'test.yaml'),
+        `${testYaml}\nrateLimit:\n  routes:\n    - { method: POST, path: /questions/**, limit: 2, windowSeconds: 30 }\n`,
+      );
+      t = await startTestApp(
+        { GATHER_BASE_URL: fake.baseUrl, AUTH_LOCAL_USERS_FILE: usersFile },
+        dir,
+      );
+    });
+    afterAll(() => t.close());
+
+    it('limits a matching method and path apart from the user limit', async () => {
+      const cookie = await signIn(t, ada, PASSWORD);
+      const post = () =>
+        send(t.url, {
+          method: 'POST',
+          path: '/api/gather/questions/42/answers',
+          headers: {
+            origin: TEST_ORIGIN,
+            'x-csrf': '1',
+            cookie,
+            'content-type': 'application/json',
+          },
+          body: '{}',
+        });
+      const first = await post();
+      expect(first.status).toBe(200);
+      // The rule (2 per 30 s) is tighter than the user limit (120 per 60 s), so it is reported.
+      expectRateHeaders(first, 2, 1, 30);
+      expect((await post()).status).toBe(200);
+      expectRateLimited(await post(), 2, 30);
+      expect(fake.requests).toHaveLength(2);
+      // A GET on the same path is only under the user limit.
+      const get = await proxied(t, cookie, '/api/gather/questions/42/answers');
+      expect(get.status).toBe(200);
+      expectRateHeaders(get, 120, 117, 60);
+    });
+  });
+
+  describe('two instances on one Redis', () => {
+    let redis: SpawnedRedis;
+    let apps: TestApp[];
+    beforeAll(async () => {
+      redis = await spawnRedis();
+      const env = {
+        GATHER_BASE_URL: fake.baseUrl,
+        AUTH_LOCAL_USERS_FILE: usersFile,
+        REDIS_URL: redis.url,
+        RATE_LIMIT_USER_LIMIT: '5',
+      };
+      apps = [await startTestApp(env), await startTestApp(env)];
+    });
+    afterAll(async () => {
+      for (const t of apps) await t.close();
+      await redis.stop();
+    });
+
+    it('shares one counter: exactly 5 of 200 simultaneous requests across both reach Gather', async () => {
+      const cookies = [
+        await signIn(apps[0]!, ada, PASSWORD),
+        await signIn(apps[1]!, ada, PASSWORD),
+      ];
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => proxied(apps[i % 2]!, cookies[i % 2]!)),
+      );
+      expect(responses.filter((r) => r.status === 200)).toHaveLength(5);
+      expect(fake.requests).toHaveLength(5);
+      for (const res of responses.filter((r) => r.status !== 200)) expectRateLimited(res, 5, 60);
+    });
+  });
+
+  describe('organisation budget (GATHER_UPSTREAM_RATE_LIMIT)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({
+        GATHER_BASE_URL: fake.baseUrl,
+        AUTH_LOCAL_USERS_FILE: usersFile,
+        GATHER_UPSTREAM_RATE_LIMIT: '2',
+      });
+    });
+    afterAll(() => t.close());
+
+    it('answers 429 with Retry-After 1 past the budget, and Gather never sees those', async () => {
+      const cookie = await signIn(t, ada, PASSWORD);
+      const responses = await Promise.all(Array.from({ length: 10 }, () => proxied(t, cookie)));
+      // Two a second: even a burst straddling two one-second windows gets at most four through.
+      const refused = responses.filter((r) => r.status === 429);
+      expect(refused.length).toBeGreaterThanOrEqual(6);
+      expect(fake.requests).toHaveLength(10 - refused.length);
+      for (const res of refused) {
+        expect(res.headers['retry-after']).toBe('1');
+        const body = res.json<Envelope>();
+        expect(body.error).toEqual({
+          code: 'RATE_LIMITED',
+          message: 'Too many requests',
+          details: { retryAfterSeconds: 1 },
+        });
+        expect(res.headers['x-request-id']).toBe(body.meta.requestId);
+      }
+    });
+  });
+
+  describe('POST /auth/login', () => {
+    const LIMIT = 3;
+
+    describe('without TRUST_PROXY', () => {
+      let t: TestApp;
+      beforeAll(async () => {
+        t = await startTestApp({
+          AUTH_LOCAL_USERS_FILE: usersFile,
+          RATE_LIMIT_LOGIN_LIMIT: String(LIMIT),
+          RATE_LIMIT_LOGIN_WINDOW_SECONDS: '60',
+        });
+      });
+      afterAll(() => t.close());
+
+      it('limits attempts per client address, ignoring a rotating X-Forwarded-For', async () => {
+        const attempts = [];
+        for (let i = 0; i < LIMIT; i++) {
+          attempts.push(
+            await login(t, `nobody-${i}`, 'wrong', { 'x-forwarded-for': `203.0.113.${i}` }),
+          );
+        }
+        attempts.forEach((res, i) => {
+          expect(res.status).toBe(401);
+          expect(res.json<Envelope>().error.code).toBe('INVALID_CREDENTIALS');
+          expectRateHeaders(res, LIMIT, LIMIT - 1 - i, 60);
+        });
+        // Right password, new username, new forwarded address: still the same client.
+        const refused = await login(t, ada, PASSWORD, { 'x-forwarded-for': '198.51.100.7' });
+        expectRateLimited(refused, LIMIT, 60);
+        expect(refused.headers['set-cookie']).toBeUndefined();
+      });
+    });
+
+    describe('with TRUST_PROXY=1 (one proxy in front)', () => {
+      let t: TestApp;
+      beforeAll(async () => {
+        t = await startTestApp({
+          AUTH_LOCAL_USERS_FILE: usersFile,
+          TRUST_PROXY: '1',
+          RATE_LIMIT_LOGIN_LIMIT: String(LIMIT),
+          RATE_LIMIT_LOGIN_WINDOW_SECONDS: '60',
+        });
+      });
+      afterAll(() => t.close());
+
+      it('limits attempts per username whatever the address, case-insensitively', async () => {
+        for (let i = 0; i < LIMIT; i++) {
+          const name = i % 2 === 0 ? bob : bob.toUpperCase();
+          const res = await login(t, name, 'wrong', { 'x-forwarded-for': `192.0.2.${i}` });
+          expect(res.status).toBe(401);
+        }
+        const refused = await login(t, bob, PASSWORD, { 'x-forwarded-for': '192.0.2.200' });
+        expectRateLimited(refused, LIMIT, 60);
+        // Another account from a fresh address is unaffected.
+        const other = await login(t, ada, PASSWORD, { 'x-forwarded-for': '192.0.2.201' });
+        expect(other.status).toBe(200);
+        expectRateHeaders(other, LIMIT, LIMIT - 1, 60);
+      });
+
+      it('limits per forwarded client address when the proxy is trusted', async () => {
+        const ip = '198.51.100.99';
+        for (let i = 0; i < LIMIT; i++) {
+          expect((await login(t, `x-${i}`, 'wrong', { 'x-forwarded-for': ip })).status).toBe(401);
+        }
+        expectRateLimited(await login(t, `x-last`, 'wrong', { 'x-forwarded-for': ip }), LIMIT, 60);
+        expect(
+          (await login(t, 'x-fresh', 'wrong', { 'x-forwarded-for': '198.51.100.100' })).status,
+        ).toBe(401);
+      });
+    });
+  });
+});
