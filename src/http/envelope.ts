@@ -7,26 +7,32 @@ export interface ErrorEnvelope {
   meta: { requestId: string; timestamp: string };
 }
 
+/** `timestamp` is kept as given when the envelope carries Gather's own (UPSTREAM_UNAUTHORIZED). */
 export function envelopeOf(
   err: BffError,
   requestId: string,
-  timestamp = new Date(),
+  timestamp = new Date().toISOString(),
 ): ErrorEnvelope {
   const error: ErrorEnvelope['error'] = { code: err.code, message: err.message };
   if (err.details) error.details = err.details;
-  return { error, meta: { requestId, timestamp: timestamp.toISOString() } };
+  return { error, meta: { requestId, timestamp } };
 }
 
 /**
  * Writes the envelope on a plain Node response: the one writer behind the Nest filter, the
  * proxy's upstream errors and the server's client-error hook.
  */
-export function sendError(res: ServerResponse, requestId: string, err: BffError): void {
+export function sendError(
+  res: ServerResponse,
+  requestId: string,
+  err: BffError,
+  timestamp?: string,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = JSON.stringify(envelopeOf(err, requestId));
+  const body = JSON.stringify(envelopeOf(err, requestId, timestamp));
   for (const name of res.getHeaderNames()) {
     // Headers a handler set for a success (content type, upstream ones) do not belong on an error.
     if (name.startsWith('content-') || name === 'etag' || name === 'last-modified')

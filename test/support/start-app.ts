@@ -16,7 +16,7 @@ export interface TestApp {
   readonly app: NestExpressApplication;
   /** `http://127.0.0.1:<port>` of the public listener. */
   readonly url: string;
-  /** Every log line the app wrote, as text. */
+  /** Every log line the apps of this test file wrote so far, as text. */
   logs(): string;
   close(): Promise<void>;
 }
@@ -38,12 +38,23 @@ export function testEnv(overrides: Env = {}): Env {
   };
 }
 
-/** Starts the real application on an ephemeral loopback port with the given environment. */
-export async function startTestApp(overrides: Env = {}): Promise<TestApp> {
-  const config = loadConfig(testEnv(overrides), join(__dirname, '..', '..', 'config'));
-  const sink = new PassThrough();
-  const lines: string[] = [];
-  sink.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+export const CONFIG_DIR = join(__dirname, '..', '..', 'config');
+
+/*
+ * One log sink per test file, shared by every app it starts: nestjs-pino keeps its root logger
+ * in a static, so a second app's lines can land in the first app's stream. A leak check must
+ * read them all, whichever app wrote them.
+ */
+const sink = new PassThrough();
+const lines: string[] = [];
+sink.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+
+/**
+ * Starts the real application on an ephemeral loopback port with the given environment;
+ * `configDir` replaces the repository's config/ (for suites that need other YAML).
+ */
+export async function startTestApp(overrides: Env = {}, configDir = CONFIG_DIR): Promise<TestApp> {
+  const config = loadConfig(testEnv(overrides), configDir);
   const app = await createApp(config, { logDestination: sink });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -1,0 +1,90 @@
+import { headersToBrowser, headersToGather, type ForwardContext } from './header-policy';
+
+const ctx: ForwardContext = {
+  apiKey: 'qapi_serverKEY0123456789abc',
+  requestId: 'req-1',
+  clientIp: '203.0.113.7',
+  proto: 'https',
+  publicHost: 'app.example.com',
+  bodyLength: 12,
+};
+
+describe('headersToGather', () => {
+  const out = headersToGather(
+    {
+      host: 'bff.local',
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'content-length': '999',
+      cookie: 'gather_session=abc',
+      authorization: 'Bearer browser',
+      'proxy-authorization': 'Basic x',
+      'x-api-key': 'qapi_browserKEY0123456789',
+      'x-request-id': 'browser-chosen',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-proto': 'gopher',
+      'x-forwarded-host': 'evil.example',
+      forwarded: 'for=6.6.6.6',
+      'x-csrf': '1',
+      connection: 'keep-alive, X-Secret-Hop',
+      'x-secret-hop': 'drop me',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      upgrade: 'websocket',
+      'transfer-encoding': 'chunked',
+      expect: '100-continue',
+      'accept-language': 'en',
+    },
+    ctx,
+  );
+
+  it('sets exactly the server key, request id and forwarding headers', () => {
+    expect(out['x-api-key']).toBe(ctx.apiKey);
+    expect(out['x-request-id']).toBe('req-1');
+    expect(out['x-forwarded-for']).toBe('203.0.113.7');
+    expect(out['x-forwarded-proto']).toBe('https');
+    expect(out['x-forwarded-host']).toBe('app.example.com');
+    expect(out['content-length']).toBe('12');
+  });
+
+  it('keeps ordinary headers and drops credentials, hop-by-hop and Connection-listed ones', () => {
+    expect(Object.keys(out).sort()).toEqual(
+      [
+        'accept',
+        'accept-language',
+        'content-length',
+        'content-type',
+        'x-api-key',
+        'x-forwarded-for',
+        'x-forwarded-host',
+        'x-forwarded-proto',
+        'x-request-id',
+      ].sort(),
+    );
+  });
+
+  it('sends no content-length for a request without a body', () => {
+    expect(
+      headersToGather({ accept: '*/*' }, { ...ctx, bodyLength: undefined }),
+    ).not.toHaveProperty('content-length');
+  });
+});
+
+describe('headersToBrowser', () => {
+  it('drops set-cookie, x-api-key, x-powered-by, hop-by-hop and Connection-listed headers', () => {
+    const out = headersToBrowser({
+      'content-type': 'application/json',
+      'retry-after': '7',
+      etag: '"a"',
+      'set-cookie': ['gather=1'],
+      'x-api-key': 'qapi_echoedKEY0123456789',
+      'x-powered-by': 'Express',
+      'x-request-id': 'upstream-id',
+      connection: 'close, x-internal',
+      'x-internal': 'secret',
+      'transfer-encoding': 'chunked',
+      'keep-alive': 'timeout=5',
+    });
+    expect(out).toEqual({ 'content-type': 'application/json', 'retry-after': '7', etag: '"a"' });
+  });
+});

@@ -1,0 +1,96 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
+
+/**
+ * Browser headers that never reach Gather: credentials (the BFF's session is not Gather's), the
+ * forwarding headers the BFF sets alone, the BFF's own CSRF marker, and `expect` (the body is
+ * already buffered, and a 100-continue dance would skip the proxy's request hook).
+ */
+const DROP_TO_GATHER = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  'cookie',
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'forwarded',
+  'x-real-ip',
+  'x-csrf',
+  'expect',
+  'content-length',
+]);
+
+/** Gather headers that never reach the browser. */
+const DROP_TO_BROWSER = new Set([
+  ...HOP_BY_HOP,
+  'set-cookie',
+  'x-api-key',
+  'x-powered-by',
+  'x-request-id',
+]);
+
+/** Header names listed in a `Connection` header are hop-by-hop for this message too. */
+function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const value = headers.connection;
+  if (!value) return undefined;
+  return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
+}
+
+export interface ForwardContext {
+  readonly apiKey: string;
+  readonly requestId: string;
+  /** The client address as Express determines it under `trust proxy`. */
+  readonly clientIp: string;
+  /** The browser request's scheme as Express determines it. */
+  readonly proto: string;
+  /** Host of PUBLIC_URL. */
+  readonly publicHost: string;
+  /** Length of the buffered body; undefined for a request without one. */
+  readonly bodyLength: number | undefined;
+}
+
+/** The headers Gather receives: the browser's, minus the refused ones, plus the BFF's own. */
+export function headersToGather(
+  incoming: IncomingHttpHeaders,
+  ctx: ForwardContext,
+): OutgoingHttpHeaders {
+  const listed = connectionListed(incoming);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in incoming) {
+    if (DROP_TO_GATHER.has(name) || listed?.has(name)) continue;
+    out[name] = incoming[name];
+  }
+  out['x-api-key'] = ctx.apiKey;
+  out['x-request-id'] = ctx.requestId;
+  out['x-forwarded-for'] = ctx.clientIp;
+  out['x-forwarded-proto'] = ctx.proto;
+  out['x-forwarded-host'] = ctx.publicHost;
+  if (ctx.bodyLength !== undefined) out['content-length'] = String(ctx.bodyLength);
+  return out;
+}
+
+/** The headers the browser receives from a Gather response. */
+export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const listed = connectionListed(upstream);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    if (DROP_TO_BROWSER.has(name) || listed?.has(name)) continue;
+    out[name] = upstream[name];
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly text: string;
+  json<T = unknown>(): T;
+}
+
+export interface RawRequest {
+  method?: string;
+  /** Sent on the request line exactly as given: no normalisation, no re-encoding. */
+  path: string;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
+}
+
+/**
+ * One HTTP exchange with nothing between the test and the server: unlike fetch, node:http sends
+ * dot segments and odd encodings as written, which is what the path checks must see.
+ */
+export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const r = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method ?? 'GET',
+        path: req.path,
+        headers: req.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            text: body.toString('utf8'),
+            json: <T>() => JSON.parse(body.toString('utf8')) as T,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/** The error envelope's fields a test asserts on. */
+export interface Envelope {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+  meta: { requestId: string; timestamp: string };
+}
