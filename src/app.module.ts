@@ -4,8 +4,15 @@ import { ConfigModule } from '@nestjs/config';
 import type { Writable } from 'node:stream';
 import type { AppConfig } from './config/config.schema';
 import { ErrorEnvelopeFilter } from './http/error.filter';
+import { GatherModule } from './gather/gather.module';
 import { KeysModule } from './keys/keys.module';
 import { LoggingModule } from './observability/logging.module';
+import { HealthModule } from './observability/health.module';
+import { AuthModule } from './auth/auth.module';
+import { SessionModule } from './session/session.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RedisModule } from './redis/redis.module';
 
 /** What a caller may replace besides configuration. */
 export interface AppOptions {
@@ -23,6 +30,13 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => config] }),
         LoggingModule.forRoot(options.logDestination),
         KeysModule,
+        RedisModule,
+        RateLimitModule,
+        SessionModule,
+        AuthModule,
+        ObservabilityModule,
+        HealthModule,
+        GatherModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorEnvelopeFilter }],
     };

@@ -18,6 +18,8 @@ export async function createApp(
     // Bodies are read only where a route needs them: the proxy streams, login parses JSON.
     bodyParser: false,
     bufferLogs: true,
+    // Start-up failures reject to the caller (main prints one clean message) instead of exiting here.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');

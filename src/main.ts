@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { startApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/load-config';
+import { configWarnings } from './config/production-rules';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  for (const warning of configWarnings(config)) process.stderr.write(`WARNING: ${warning}\n`);
   await startApp(config);
 }
 

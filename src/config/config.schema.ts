@@ -17,12 +17,16 @@ const allowRuleSchema = z.object({
   method: z
     .string()
     .transform((m) => m.toUpperCase())
-    .pipe(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*'])),
+    .pipe(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', '*'])),
   path: z.string().startsWith('/'),
 });
 export type AllowRule = z.infer<typeof allowRuleSchema>;
 
 const windowSchema = z.object({ limit: positive, windowSeconds: positive });
+
+/** A stricter limit for some proxied routes, counted apart from the per-user limit. */
+const routeLimitSchema = allowRuleSchema.extend(windowSchema.shape);
+export type RouteLimitRule = z.infer<typeof routeLimitSchema>;
 
 export const configSchema = z.object({
   appEnv: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits or dashes'),
@@ -43,6 +47,21 @@ export const configSchema = z.object({
     teamKeys: z.record(z.string(), keySourceSchema).default({}),
     requireTeamKey: bool.default(false),
   }),
+  /** HashiCorp Vault for `vault:` key references; set from the environment only (VAULT_*). */
+  vault: z
+    .object({
+      addr: z.url({ protocol: /^https?$/ }).optional(),
+      token: z.string().min(1).optional(),
+      namespace: z.string().min(1).optional(),
+      /** Kubernetes auth instead of a token when set. */
+      k8sRole: z.string().min(1).optional(),
+      k8sTokenFile: z
+        .string()
+        .min(1)
+        .default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+      k8sMount: z.string().min(1).default('kubernetes'),
+    })
+    .prefault({}),
   proxy: z.object({
     maxBodyBytes: positive,
     allow: z.array(allowRuleSchema).min(1),
@@ -69,7 +88,17 @@ export const configSchema = z.object({
       })
       .optional(),
   }),
-  rateLimit: z.object({ user: windowSchema, login: windowSchema }),
+  rateLimit: z.object({
+    user: windowSchema,
+    login: windowSchema,
+    routes: z.array(routeLimitSchema).default([]),
+    /** What a request gets while Redis does not answer: `closed` 503, `open` passes unlimited. */
+    redisFailure: z.enum(['closed', 'open']).default('closed'),
+    /** Upper bound of the in-memory counters; the least recently used go first. */
+    memoryMaxKeys: positive.default(100000),
+    /** Requests per second to Gather across all replicas; unset = no organisation budget. */
+    upstreamPerSecond: positive.optional(),
+  }),
   metrics: z.object({ port: int(0).max(65535) }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

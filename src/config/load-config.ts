@@ -5,6 +5,7 @@ import { configSchema, type AppConfig } from './config.schema';
 import { ENV_SETTINGS, settingName } from './env-map';
 import { keySourceFromEnv, teamKeySource } from './key-sources';
 import { isPlaceholderSecret } from './secrets';
+import { checkProductionRules } from './production-rules';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,6 +65,11 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
     /^[a-z0-9-]+$/.test(appEnv) ? readYaml(join(configDir, `${appEnv}.yaml`), problems) : {},
   );
   tree = merge(tree, { appEnv });
+  if ('vault' in tree) {
+    // VAULT_TOKEN is a secret and the YAML files hold none: Vault settings come from the environment.
+    problems.push('vault: set the VAULT_* variables in the environment, not in config/*.yaml');
+    delete tree.vault;
+  }
   for (const s of ENV_SETTINGS) {
     const raw = env[s.env];
     if (raw !== undefined && raw !== '') setPath(tree, s.path, s.parse ? s.parse(raw) : raw);
@@ -103,6 +109,7 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
   }
   // The rules run on whatever did parse, so one message lists every problem.
   checkRules(tree, problems);
+  checkProductionRules(tree, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data;
   if (config.server.allowedOrigins.length === 0) {

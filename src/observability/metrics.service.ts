@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { methodLabel, routeLabel } from './route-label';
+
+/** Gather's answers that say something about the key itself (refused, forbidden, throttled). */
+const REJECTIONS = new Set([401, 403, 429]);
+
+/** A key fingerprint (SPEC: first 8 hex of its SHA-256); anything else is refused as a label. */
+const FINGERPRINT = /^[0-9a-f]{8}$/;
+
+/** A variable name (GATHER_API_KEY_FILE) or a team source name (gather.teamKeys.team-a). */
+const SOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export type UpstreamFailureKind = 'timeout' | 'unreachable';
+
+/**
+ * The service's Prometheus metrics, on a registry of its own so that several applications in
+ * one process (the tests) never collide. Every label value is bounded and none can hold a key,
+ * a cookie, a user id or a path: values that do not have the expected shape are replaced.
+ */
+@Injectable()
+export class Metrics {
+  private readonly registry = new Registry();
+
+  private readonly upstreamRequests = new Counter({
+    name: 'gather_upstream_requests_total',
+    help: 'Requests sent to Gather that got an HTTP answer, by key fingerprint',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly upstreamRejections = new Counter({
+    name: 'gather_upstream_rejections_total',
+    help: "Gather's 401, 403 and 429 answers, by key fingerprint and status",
+    labelNames: ['key', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly upstreamFailures = new Counter({
+    name: 'gather_upstream_failures_total',
+    help: 'Requests to Gather that got no HTTP answer: timed out or unreachable',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly keyReloadFailures = new Counter({
+    name: 'gather_key_reload_failures_total',
+    help: 'Failed re-reads of a key source, by the setting that names the source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Public listener requests, by route family, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    // Up to Gather's default 30 s deadline and past it, where proxied requests end.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // Both kinds exist from the start, so a rate() over them is defined before the first failure.
+    this.upstreamFailures.inc({ kind: 'timeout' }, 0);
+    this.upstreamFailures.inc({ kind: 'unreachable' }, 0);
+  }
+
+  /** Gather answered a request sent with the key of this fingerprint. */
+  upstreamResponse(keyFingerprint: string, status: number): void {
+    const key = FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown';
+    this.upstreamRequests.inc({ key });
+    if (REJECTIONS.has(status)) this.upstreamRejections.inc({ key, status: String(status) });
+  }
+
+  upstreamFailure(kind: UpstreamFailureKind): void {
+    this.upstreamFailures.inc({ kind });
+  }
+
+  /** `source` names the setting (e.g. GATHER_API_KEY_FILE), never a path, reference or value. */
+  keyReloadFailed(source: string): void {
+    this.keyReloadFailures.inc({ source: SOURCE_NAME.test(source) ? source : 'other' });
+  }
+
+  /** Starts timing a public request; call the result with the final status. */
+  httpRequest(url: string, method: string | undefined): (status: number) => void {
+    const end = this.httpDuration.startTimer({
+      route: routeLabel(url),
+      method: methodLabel(method),
+    });
+    return (status) => {
+      end({ status: String(status) });
+    };
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

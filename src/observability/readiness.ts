@@ -1,0 +1,71 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+
+/** Rejects when its component is not ready to serve. */
+export type ReadinessCheck = () => Promise<void>;
+
+/** Longest wait for one check: a store that hangs must not hang the probe. */
+export const CHECK_TIMEOUT_MS = 1000;
+
+async function withDeadline(check: ReadinessCheck, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    // Called inside a promise so a check that throws synchronously counts as failing.
+    await Promise.race([Promise.resolve().then(check), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The readiness checks of every module (key loaded, session store and rate-limit store
+ * answering), run in parallel with a deadline each, and whether shutdown has begun.
+ */
+@Injectable()
+export class Readiness implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(Readiness.name);
+  private readonly checks = new Map<string, ReadinessCheck>();
+  /** Checks that failed last time, so a failure is logged when it starts, not on every probe. */
+  private readonly failed = new Set<string>();
+  private stopping = false;
+
+  /** `name` is what `/readyz` reports when the check fails: a component, never a host. */
+  register(name: string, check: ReadinessCheck): void {
+    if (this.checks.has(name)) throw new Error(`readiness check "${name}" is already registered`);
+    this.checks.set(name, check);
+  }
+
+  /** The names of the checks that fail now, in registration order; empty when ready. */
+  async failing(): Promise<string[]> {
+    const entries = [...this.checks];
+    const results = await Promise.allSettled(
+      entries.map(([, check]) => withDeadline(check, CHECK_TIMEOUT_MS)),
+    );
+    const failing: string[] = [];
+    results.forEach((result, i) => {
+      const name = (entries[i] as [string, ReadinessCheck])[0];
+      if (result.status === 'rejected') {
+        failing.push(name);
+        if (!this.failed.has(name)) {
+          this.failed.add(name);
+          const reason = result.reason instanceof Error ? result.reason.message : 'rejected';
+          this.logger.warn({ check: name, reason }, 'readiness check failing');
+        }
+      } else if (this.failed.delete(name)) {
+        this.logger.log({ check: name }, 'readiness check passing again');
+      }
+    });
+    return failing;
+  }
+
+  /** Once shutdown begins the instance reports not ready, so traffic drains away from it. */
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+}
