@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { send, type Envelope, type RawResponse } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
-import { CONFIG_DIR, startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { configDirWith } from '../support/config-dir';
+import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PASSWORD = 'correct horse battery';
@@ -140,12 +138,8 @@ describe('rate limits', () => {
   describe('per-route rules from the YAML', () => {
     let t: TestApp;
     beforeAll(async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'gbff-rl-e2e-'));
-      await copyFile(join(CONFIG_DIR, 'default.yaml'), join(dir, 'default.yaml'));
-      const testYaml = await readFile(join(CONFIG_DIR, 'test.yaml'), 'utf8');
-      await writeFile(
-        join(dir, 'test.yaml'),
-        `${testYaml}\nrateLimit:\n  routes:\n    - { method: POST, path: /questions/**, limit: 2, windowSeconds: 30 }\n`,
+      const dir = await configDirWith(
+        'rateLimit:\n  routes:\n    - { method: POST, path: /questions/**, limit: 2, windowSeconds: 30 }',
       );
       t = await startTestApp(
         { GATHER_BASE_URL: fake.baseUrl, AUTH_LOCAL_USERS_FILE: usersFile },

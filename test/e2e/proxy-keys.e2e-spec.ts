@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { configDirWith } from '../support/config-dir';
+import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
+import { signIn, writeUsersFile } from '../support/session';
+import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+
+const PASSWORD = 'correct horse battery';
+const newKey = (): string => `qapi_${randomBytes(18).toString('base64url')}`;
+
+/** A fake Gather that accepts exactly one key and answers 401 to any other. */
+function acceptOnly(fake: FakeGather, key: () => string): void {
+  fake.handle = (req, res) => {
+    if (req.headers['x-api-key'] !== key()) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(gatherError('UNAUTHORIZED', 'Invalid API key'));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok: true, body: req.body.toString('utf8') }));
+  };
+}
+
+describe('keys on the wire', () => {
+  let fake: FakeGather;
+  let usersFile: string;
+  beforeAll(async () => {
+    fake = await startFakeGather();
+    usersFile = await writeUsersFile([
+      {
+        username: 'ada',
+        password: PASSWORD,
+        name: 'Ada',
+        email: 'ada@example.com',
+        team: 'team-a',
+      },
+      {
+        username: 'bob',
+        password: PASSWORD,
+        name: 'Bob',
+        email: 'bob@example.com',
+        team: 'team-b',
+      },
+    ]);
+  });
+  beforeEach(() => fake.reset());
+  afterAll(() => fake.close());
+
+  const call = (t: TestApp, cookie: string, req: RawRequest): Promise<RawResponse> =>
+    send(t.url, {
+      ...req,
+      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...req.headers },
+    });
+
+  describe('rotation: Gather refuses the held key', () => {
+    let t: TestApp;
+    let keyFile: string;
+    let cookie: string;
+    let accepted: string;
+    const oldKey = newKey();
+
+    beforeAll(async () => {
+      keyFile = join(await mkdtemp(join(tmpdir(), 'gather-key-')), 'key');
+      await writeFile(keyFile, `${oldKey}\n`);
+      t = await startTestApp({
+        GATHER_API_KEY: undefined,
+        GATHER_API_KEY_FILE: keyFile,
+        AUTH_LOCAL_USERS_FILE: usersFile,
+        GATHER_BASE_URL: fake.baseUrl,
+      });
+      cookie = await signIn(t, 'ada', PASSWORD);
+    });
+    afterAll(() => t.close());
+
+    it('reloads the key once and replays the request, body included, when the key changed', async () => {
+      accepted = newKey();
+      await writeFile(keyFile, accepted);
+      acceptOnly(fake, () => accepted);
+      const body = JSON.stringify({ answer: 42 });
+      const res = await call(t, cookie, {
+        method: 'POST',
+        path: '/api/gather/answers?x=1',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ ok: true, body });
+      expect(fake.requests.map((r) => r.headers['x-api-key'])).toEqual([oldKey, accepted]);
+      expect(fake.requests.map((r) => r.url)).toEqual([
+        '/qsi/gather/answers?x=1',
+        '/qsi/gather/answers?x=1',
+      ]);
+      expect(fake.requests[1]!.body.toString('utf8')).toBe(body);
+    });
+
+    it('uses the new key from then on', async () => {
+      acceptOnly(fake, () => accepted);
+      const res = await call(t, cookie, { path: '/api/gather/questions' });
+      expect(res.status).toBe(200);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('answers 502 UPSTREAM_UNAUTHORIZED without a retry when the reloaded key is the same', async () => {
+      acceptOnly(fake, () => 'qapi_nobodyHasThisKey0000');
+      const res = await call(t, cookie, { path: '/api/gather/questions' });
+      expect(res.status).toBe(502);
+      expect(res.json<Envelope>().error.code).toBe('UPSTREAM_UNAUTHORIZED');
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('retries each concurrent refused request once with the reloaded key', async () => {
+      const next = newKey();
+      await writeFile(keyFile, next);
+      acceptOnly(fake, () => next);
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => call(t, cookie, { path: '/api/gather/questions' })),
+      );
+      expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
+      const sent = fake.requests.map((r) => r.headers['x-api-key']);
+      // Each request reaches Gather with the new key once; those that went out before the reload
+      // finished were refused first, and none was sent more than twice.
+      const refused = sent.filter((k) => k !== next).length;
+      expect(sent.filter((k) => k === next)).toHaveLength(10);
+      expect(refused).toBeGreaterThanOrEqual(1);
+      expect(sent).toHaveLength(10 + refused);
+    });
+  });
+
+  describe('read-only key', () => {
+    let t: TestApp;
+    let cookie: string;
+    const readonlyKey = newKey();
+    beforeAll(async () => {
+      t = await startTestApp({
+        GATHER_READONLY_API_KEY: readonlyKey,
+        AUTH_LOCAL_USERS_FILE: usersFile,
+        GATHER_BASE_URL: fake.baseUrl,
+      });
+      cookie = await signIn(t, 'bob', PASSWORD);
+    });
+    afterAll(() => t.close());
+
+    it.each([
+      ['GET', 'readonly'],
+      ['HEAD', 'readonly'],
+      ['POST', 'main'],
+      ['PUT', 'main'],
+      ['PATCH', 'main'],
+      ['DELETE', 'main'],
+    ])('%s carries the %s key', async (method, which) => {
+      const res = await call(t, cookie, { method, path: '/api/gather/questions/1' });
+      expect(res.status).toBe(200);
+      expect(fake.requests[0]!.headers['x-api-key']).toBe(
+        which === 'readonly' ? readonlyKey : TEST_KEY,
+      );
+    });
+  });
+
+  describe('team keys', () => {
+    const teamAKey = newKey();
+    const start = async (requireTeamKey: boolean): Promise<TestApp> =>
+      startTestApp(
+        { TEAM_A_KEY: teamAKey, AUTH_LOCAL_USERS_FILE: usersFile, GATHER_BASE_URL: fake.baseUrl },
+        await configDirWith(
+          `gather:\n  teamKeys:\n    team-a: { env: TEAM_A_KEY }\n  requireTeamKey: ${requireTeamKey}`,
+        ),
+      );
+
+    it("forwards a mapped team's user with the team key and others with the default key", async () => {
+      const t = await start(false);
+      try {
+        const ada = await signIn(t, 'ada', PASSWORD);
+        const bob = await signIn(t, 'bob', PASSWORD);
+        expect((await call(t, ada, { path: '/api/gather/q' })).status).toBe(200);
+        expect((await call(t, ada, { method: 'POST', path: '/api/gather/q' })).status).toBe(200);
+        expect((await call(t, bob, { path: '/api/gather/q' })).status).toBe(200);
+        expect(fake.requests.map((r) => r.headers['x-api-key'])).toEqual([
+          teamAKey,
+          teamAKey,
+          TEST_KEY,
+        ]);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('refuses a user without a mapped team with 403 ROUTE_NOT_ALLOWED when teams are required', async () => {
+      const t = await start(true);
+      try {
+        const bob = await signIn(t, 'bob', PASSWORD);
+        const res = await call(t, bob, { path: '/api/gather/q' });
+        expect(res.status).toBe(403);
+        expect(res.json<Envelope>().error.code).toBe('ROUTE_NOT_ALLOWED');
+        expect(fake.requests).toHaveLength(0);
+        const ada = await signIn(t, 'ada', PASSWORD);
+        expect((await call(t, ada, { path: '/api/gather/q' })).status).toBe(200);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
+  describe('allow-list', () => {
+    let t: TestApp;
+    let cookie: string;
+    beforeAll(async () => {
+      t = await startTestApp(
+        { AUTH_LOCAL_USERS_FILE: usersFile, GATHER_BASE_URL: fake.baseUrl },
+        await configDirWith(
+          'proxy:\n  allow:\n    - { method: GET, path: /questions/** }\n    - { method: POST, path: /questions/*/answers }',
+        ),
+      );
+      cookie = await signIn(t, 'bob', PASSWORD);
+    });
+    afterAll(() => t.close());
+
+    it.each([
+      ['GET', '/api/gather/questions', 200],
+      ['GET', '/api/gather/questions/7/answers', 200],
+      ['POST', '/api/gather/questions/7/answers', 200],
+      ['DELETE', '/api/gather/questions/7', 403],
+      ['POST', '/api/gather/questions/7/answers/1', 403],
+      ['GET', '/api/gather/answers', 403],
+    ])('%s %s -> %i', async (method, path, status) => {
+      const res = await call(t, cookie, { method, path });
+      expect(res.status).toBe(status);
+      if (status === 403) {
+        expect(res.json<Envelope>().error.code).toBe('ROUTE_NOT_ALLOWED');
+        expect(fake.requests).toHaveLength(0);
+      }
+    });
+
+    it('checks the session before the allow-list (SPEC order)', async () => {
+      const res = await send(t.url, {
+        method: 'DELETE',
+        path: '/api/gather/questions/7',
+        headers: { 'x-csrf': '1' },
+      });
+      expect(res.status).toBe(401);
+    });
+  });
+});
