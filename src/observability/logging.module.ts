@@ -9,6 +9,14 @@ import { assignRequestId } from '../http/request-id';
 type LoggedRequest = IncomingMessage & { session?: { user?: { id?: string } } };
 type LoggedResponse = ServerResponse & { locals?: { gatherRequestId?: string } };
 
+function outcome(req: IncomingMessage, res: ServerResponse, line: object): object {
+  return {
+    ...line,
+    userId: (req as LoggedRequest).session?.user?.id,
+    gatherRequestId: (res as LoggedResponse).locals?.gatherRequestId,
+  };
+}
+
 /**
  * JSON logs on stdout, one line per request with its id, user, status, latency and Gather's
  * request id. Headers are never logged whole; the ones that carry credentials are redacted
@@ -47,10 +55,15 @@ export class LoggingModule {
                 }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },
-              customProps: (req: IncomingMessage, res: ServerResponse) => ({
-                userId: (req as LoggedRequest).session?.user?.id,
-                gatherRequestId: (res as LoggedResponse).locals?.gatherRequestId,
-              }),
+              // Who and which Gather request are known only at the end: added to the completion line.
+              customSuccessObject: (req: IncomingMessage, res: ServerResponse, line: object) =>
+                outcome(req, res, line),
+              customErrorObject: (
+                req: IncomingMessage,
+                res: ServerResponse,
+                _err: Error,
+                line: object,
+              ) => outcome(req, res, line),
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
                 err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             },
