@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import {
+  DEMO_QUESTIONS,
+  startGatherSimulator,
+  type GatherSimulator,
+} from '../../src/demo/gather-simulator';
+import { DemoRefusedError, startDemo, type Demo } from '../../src/demo/start-demo';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+interface Envelope {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+  meta: { requestId: string; timestamp: string };
+}
+
+/** Checks Gather's envelope around `error` and returns the request id it carried. */
+async function expectEnvelope(
+  res: Response,
+  status: number,
+  error: Envelope['error'],
+): Promise<string> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  const body = (await res.json()) as Envelope;
+  expect(Object.keys(body)).toEqual(['error', 'meta']);
+  expect(body.error).toEqual(error);
+  expect(Object.keys(body.meta)).toEqual(['requestId', 'timestamp']);
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(new Date(body.meta.timestamp).toISOString()).toBe(body.meta.timestamp);
+  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
+  return body.meta.requestId;
+}
+
+describe('the Gather simulator', () => {
+  const apiKey = `qapi_${randomBytes(24).toString('base64url')}`;
+  let sim: GatherSimulator;
+  beforeAll(async () => {
+    sim = await startGatherSimulator({ apiKey });
+  });
+  afterAll(() => sim.close());
+
+  it('serves under /qsi/gather on loopback', () => {
+    expect(sim.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/qsi\/gather$/);
+  });
+
+  it('answers a missing x-api-key with Gather envelope, details and a fresh request id each time', async () => {
+    const missing = {
+      code: 'UNAUTHORIZED',
+      message: 'Missing authentication header',
+      details: { expectedFormat: 'x-api-key header' },
+    };
+    const first = await expectEnvelope(await fetch(`${sim.baseUrl}/questions`), 401, missing);
+    const second = await expectEnvelope(await fetch(`${sim.baseUrl}/questions`), 401, missing);
+    expect(second).not.toBe(first);
+  });
+
+  it('answers a wrong key with 401 Invalid API key and no details', async () => {
+    for (const wrong of [`${apiKey}x`, apiKey.slice(0, -1), 'qapi_someoneElsesKey123456']) {
+      const res = await fetch(`${sim.baseUrl}/questions`, { headers: { 'x-api-key': wrong } });
+      await expectEnvelope(res, 401, { code: 'UNAUTHORIZED', message: 'Invalid API key' });
+    }
+  });
+
+  it('answers an unknown path with 404 NOT_FOUND in the same envelope', async () => {
+    for (const path of ['/qsi/gather/nope', '/qsi/gather/questions/q_01', '/elsewhere']) {
+      const res = await fetch(new URL(path, sim.baseUrl), { headers: { 'x-api-key': apiKey } });
+      await expectEnvelope(res, 404, { code: 'NOT_FOUND', message: 'Resource not found' });
+    }
+  });
+
+  it('lists the questions for the right key, with its own x-request-id', async () => {
+    const get = () =>
+      fetch(`${sim.baseUrl}/questions?limit=10`, { headers: { 'x-api-key': apiKey } });
+    const res = await get();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const questions = (await res.json()) as { id: string; text: string; category: string }[];
+    expect(questions).toEqual(DEMO_QUESTIONS);
+    expect(questions.length).toBeGreaterThanOrEqual(3);
+    for (const q of questions) {
+      expect([typeof q.id, typeof q.text, typeof q.category]).toEqual([
+        'string',
+        'string',
+        'string',
+      ]);
+    }
+    expect(new Set(questions.map((q) => q.id)).size).toBe(questions.length);
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(UUID);
+    expect((await get()).headers.get('x-request-id')).not.toBe(id);
+  });
+
+  it('refuses methods other than GET and HEAD on /questions', async () => {
+    const res = await fetch(`${sim.baseUrl}/questions`, {
+      method: 'POST',
+      headers: { 'x-api-key': apiKey },
+      body: '{}',
+    });
+    await expectEnvelope(res, 405, { code: 'METHOD_NOT_ALLOWED', message: 'Method not allowed' });
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
+
+describe('the demo assembly', () => {
+  let demo: Demo;
+  const lines: string[] = [];
+  const local = (path: string) => `http://127.0.0.1:${demo.port}${path}`;
+  const origin = () => new URL(demo.url).origin;
+
+  beforeAll(async () => {
+    const sink = new PassThrough();
+    sink.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    demo = await startDemo({
+      port: 0,
+      host: '127.0.0.1',
+      logDestination: sink,
+      // A developer's shell may hold real settings; the demo must replace every one of them
+      // (any of these kept would fail start-up or send the demo's traffic elsewhere).
+      env: {
+        GATHER_API_KEY_FILE: '/nonexistent/gather_api_key',
+        GATHER_BASE_URL: 'http://127.0.0.1:9/qsi/gather',
+        SESSION_SECRET: 'short',
+        OIDC_ISSUER_URL: 'http://127.0.0.1:9/',
+        PUBLIC_URL: 'https://bff.example.com',
+        LOG_LEVEL: 'info',
+      },
+    });
+  });
+  afterAll(() => demo?.close());
+
+  async function signIn(): Promise<string> {
+    const res = await fetch(local('/auth/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf': '1', origin: origin() },
+      body: JSON.stringify({ username: demo.username, password: demo.password }),
+    });
+    expect(res.status).toBe(200);
+    const [cookie] = res.headers.getSetCookie();
+    expect(cookie).toMatch(/^gather_session=[^;]+;/);
+    return (cookie as string).split(';')[0] as string;
+  }
+
+  const questions = (cookie: string, headers: Record<string, string> = { 'x-csrf': '1' }) =>
+    fetch(local('/api/gather/questions'), { headers: { cookie, ...headers } });
+
+  it('prints where to go and how to sign in, on the real port, and never a key', () => {
+    expect(demo.port).toBeGreaterThan(0);
+    expect(demo.url).toBe(`http://localhost:${demo.port}/`);
+    expect(demo.banner).toContain(demo.url);
+    expect(demo.banner).toContain(`"${demo.username}"`);
+    expect(demo.banner).toContain(`"${demo.password}"`);
+    expect(demo.password.length).toBeGreaterThanOrEqual(16);
+    expect(demo.banner).not.toMatch(/qapi_/);
+  });
+
+  it('serves the demo page at / with its script and styles as separate files', async () => {
+    const res = await fetch(local('/'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/app.js"></script>');
+    expect(html).toContain('<link rel="stylesheet" href="/style.css" />');
+    // Helmet's CSP would block inline code: none may exist.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+
+    const js = await fetch(local('/app.js'));
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/^(application|text)\/javascript/);
+    expect(await js.text()).toContain("'X-CSRF': '1'");
+    const css = await fetch(local('/style.css'));
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('signs the demo user in and lists the simulated questions through the BFF', async () => {
+    const cookie = await signIn();
+    const res = await questions(cookie);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toMatch(UUID);
+    expect(await res.json()).toEqual(DEMO_QUESTIONS);
+
+    // Either loopback name is an allowed origin.
+    const other = await questions(cookie, {
+      'x-csrf': '1',
+      origin: `http://127.0.0.1:${demo.port}`,
+    });
+    expect(other.status).toBe(200);
+    await other.arrayBuffer();
+  });
+
+  it('answers the page with the envelope it shows on failure', async () => {
+    const wrong = await fetch(local('/auth/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf': '1', origin: origin() },
+      body: JSON.stringify({ username: demo.username, password: `${demo.password}x` }),
+    });
+    await expectEnvelope(wrong, 401, {
+      code: 'INVALID_CREDENTIALS',
+      message: expect.any(String) as string,
+    });
+    const anonymous = await fetch(local('/api/gather/questions'), { headers: { 'x-csrf': '1' } });
+    await expectEnvelope(anonymous, 401, {
+      code: 'UNAUTHORIZED',
+      message: expect.any(String) as string,
+    });
+    const cookie = await signIn();
+    const noCsrf = await questions(cookie, {});
+    await expectEnvelope(noCsrf, 403, {
+      code: 'CSRF_REQUIRED',
+      message: expect.any(String) as string,
+    });
+  });
+
+  it('signs out server-side: the old cookie no longer works', async () => {
+    const cookie = await signIn();
+    const out = await fetch(local('/auth/logout'), {
+      method: 'POST',
+      headers: { cookie, 'x-csrf': '1', origin: origin() },
+    });
+    expect(out.status).toBe(200);
+    expect(await out.json()).toEqual({ logoutUrl: null });
+    expect((await questions(cookie)).status).toBe(401);
+  });
+
+  it('never writes the key to its logs', () => {
+    const text = lines.join('');
+    expect(text).toContain('Gather key loaded');
+    expect(text).not.toMatch(/qapi_/);
+  });
+});
+
+describe('the demo in production', () => {
+  it('refuses to start with APP_ENV=production', async () => {
+    const started = startDemo({ port: 0, host: '127.0.0.1', env: { APP_ENV: 'production' } });
+    await expect(started).rejects.toThrow(DemoRefusedError);
+    await expect(started).rejects.toThrow(/APP_ENV=production/);
+  });
+});
