@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { send, type Envelope, type RawResponse } from '../support/http';
+import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
@@ -19,7 +19,6 @@ const BOB = {
   name: 'Bob',
   email: 'bob@example.test',
 };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let usersFile: string;
 beforeAll(async () => {

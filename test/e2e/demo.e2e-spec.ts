@@ -6,13 +6,7 @@ import {
   type GatherSimulator,
 } from '../../src/demo/gather-simulator';
 import { DemoRefusedError, startDemo, type Demo } from '../../src/demo/start-demo';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-interface Envelope {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-  meta: { requestId: string; timestamp: string };
-}
+import { UUID, type Envelope } from '../support/http';
 
 /** Checks Gather's envelope around `error` and returns the request id it carried. */
 async function expectEnvelope(

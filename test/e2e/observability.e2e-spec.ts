@@ -1,27 +1,12 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { fingerprint } from '../../src/keys/key-format';
 import { Metrics } from '../../src/observability/metrics.service';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { Readiness } from '../../src/observability/readiness';
 import { startTestApp, TEST_KEY, type TestApp } from '../support/start-app';
-
-interface Envelope {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-  meta: { requestId: string; timestamp: string };
-}
+import { freePort } from '../support/free-port';
+import type { Envelope } from '../support/http';
 
 const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-/** A port that was free a moment ago: listen on 0, note the port, close. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) =>
-    server.close((err) => (err ? reject(err) : resolve())),
-  );
-  return port;
-}
 
 /** Listening TCP servers in this process, to see whether the app opened a second one. */
 const listeners = (): number =>

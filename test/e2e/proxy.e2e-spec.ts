@@ -6,11 +6,9 @@ import {
   gatherError,
   type FakeGather,
 } from '../fakes/fake-gather';
-import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
+import { send, type Envelope, type RawRequest, type RawResponse, UUID } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('ANY /api/gather/* — the proxy', () => {
   let fake: FakeGather;

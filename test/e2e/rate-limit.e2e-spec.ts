@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { send, type Envelope, type RawResponse } from '../support/http';
+import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { configDirWith } from '../support/config-dir';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PASSWORD = 'correct horse battery';
 const RATE_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
 

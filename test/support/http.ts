@@ -58,3 +58,6 @@ export interface Envelope {
   error: { code: string; message: string; details?: Record<string, unknown> };
   meta: { requestId: string; timestamp: string };
 }
+
+/** A request id as the BFF generates them (RFC 4122 UUID v4). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

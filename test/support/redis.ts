@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
+import { freePort } from './free-port';
 
 /** The shared Redis the environment runs; tests write only under a prefix of their own. */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -23,16 +24,6 @@ export async function flushPrefix(url: string, prefix: string): Promise<void> {
   } finally {
     client.destroy();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Resolves once something accepts TCP connections on the port. */
