@@ -3,7 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { fingerprint } from '../../src/keys/key-format';
 import { configDirWith } from '../support/config-dir';
+import { freePort } from '../support/free-port';
 import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
@@ -60,12 +62,16 @@ describe('keys on the wire', () => {
     let keyFile: string;
     let cookie: string;
     let accepted: string;
+    let metricsUrl: string;
     const oldKey = newKey();
 
     beforeAll(async () => {
       keyFile = join(await mkdtemp(join(tmpdir(), 'gather-key-')), 'key');
       await writeFile(keyFile, `${oldKey}\n`);
+      const metricsPort = await freePort();
+      metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
       t = await startTestApp({
+        METRICS_PORT: String(metricsPort),
         GATHER_API_KEY: undefined,
         GATHER_API_KEY_FILE: keyFile,
         AUTH_LOCAL_USERS_FILE: usersFile,
@@ -94,6 +100,17 @@ describe('keys on the wire', () => {
         '/qsi/gather/answers?x=1',
       ]);
       expect(fake.requests[1]!.body.toString('utf8')).toBe(body);
+    });
+
+    it('counts requests and refusals per key fingerprint, never naming the key', async () => {
+      const text = await (await fetch(metricsUrl)).text();
+      expect(text).toContain(
+        `gather_upstream_rejections_total{key="${fingerprint(oldKey)}",status="401"} 1`,
+      );
+      expect(text).toContain(`gather_upstream_requests_total{key="${fingerprint(oldKey)}"} 1`);
+      expect(text).toContain(`gather_upstream_requests_total{key="${fingerprint(accepted)}"} 1`);
+      expect(text).not.toContain(oldKey);
+      expect(text).not.toContain(accepted);
     });
 
     it('uses the new key from then on', async () => {
