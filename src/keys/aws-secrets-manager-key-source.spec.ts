@@ -1,19 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createServer } from 'node:net';
 import { FakeSecretsManager } from '../../test/fakes/fake-secrets-manager';
 import { AwsSecretsManagerKeySource } from './aws-secrets-manager-key-source';
 import { parseKeyRef } from './key-ref';
+import { freePort } from '../../test/support/free-port';
 
 const KEY = 'qapi_awsKEY0123456789abcdefXYZ';
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('AwsSecretsManagerKeySource (real SDK against a loopback Secrets Manager)', () => {
   let fake: FakeSecretsManager;
@@ -97,7 +88,7 @@ describe('AwsSecretsManagerKeySource (real SDK against a loopback Secrets Manage
   });
 
   it('names the reference and the network error when Secrets Manager is unreachable', async () => {
-    const unreachable = clientFor(`http://127.0.0.1:${await closedPort()}`);
+    const unreachable = clientFor(`http://127.0.0.1:${await freePort()}`);
     try {
       await expect(source('aws-sm:gather/prod', unreachable).load()).rejects.toThrow(
         'GATHER_API_KEY_REF=aws-sm:gather/prod: AWS Secrets Manager unreachable (ECONNREFUSED)',

@@ -1,22 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeVault } from '../../test/fakes/fake-vault';
 import { parseKeyRef } from './key-ref';
 import { VaultClient, type VaultSettings } from './vault-client';
 import { VaultKeySource } from './vault-key-source';
+import { freePort } from '../../test/support/free-port';
 
 const KEY = 'qapi_vaultKEY0123456789abcdefXYZ';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.service-account.signature';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function source(ref: string, client: VaultClient): VaultKeySource {
   const parsed = parseKeyRef(ref);
@@ -128,7 +120,7 @@ describe('VaultKeySource (real HTTP against a loopback Vault)', () => {
 
     it('names the reference and the network error when Vault is unreachable', async () => {
       const client = new VaultClient(
-        settings({ addr: `http://127.0.0.1:${await closedPort()}`, token: 'hvs.static' }),
+        settings({ addr: `http://127.0.0.1:${await freePort()}`, token: 'hvs.static' }),
         2000,
       );
       await expect(message(source('vault:secret/gather', client).load())).resolves.toBe(

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { createApp } from '../../src/bootstrap';
 import { ConfigError, loadConfig, type Env } from '../../src/config/load-config';
@@ -7,6 +6,7 @@ import { fingerprint } from '../../src/keys/key-format';
 import { FakeSecretsManager } from '../fakes/fake-secrets-manager';
 import { FakeVault } from '../fakes/fake-vault';
 import { CONFIG_DIR, startTestApp, testEnv, type TestApp } from '../support/start-app';
+import { freePort } from '../support/free-port';
 
 const AWS_KEY = 'qapi_fromAWS0123456789abcdefXYZ';
 const VAULT_KEY = 'qapi_fromVAULT0123456789abcdefXY';
@@ -21,14 +21,6 @@ const AWS_ENV = [
   'AWS_CONFIG_FILE',
   'AWS_SHARED_CREDENTIALS_FILE',
 ] as const;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * Start-up as main.ts does it (configuration, application, listen), for a start that must be
@@ -168,7 +160,7 @@ describe('Gather keys from secret managers, through the whole application', () =
       GATHER_API_KEY: '',
       GATHER_API_KEY_REF: 'vault:secret/gather',
       GATHER_READONLY_API_KEY_REF: 'aws-sm:gather/missing',
-      VAULT_ADDR: `http://127.0.0.1:${await closedPort()}`,
+      VAULT_ADDR: `http://127.0.0.1:${await freePort()}`,
       VAULT_TOKEN: 'hvs.bff',
     });
     expect(error.message).toContain('Gather keys could not be loaded:');
