@@ -6,7 +6,11 @@ export type RedisClient = RedisClientType;
 
 /** A refused or silent server must not hold start-up or a request for long. */
 export const REDIS_CONNECT_TIMEOUT_MS = 2000;
-/** Every command fails after this instead of waiting on a server that stopped answering. */
+/**
+ * The client's command timeout: it only covers a command still waiting to be written (node-redis
+ * drops the timer once the command is on the socket), so callers also bound it with
+ * `withDeadline` against a server that accepts commands but stopped answering.
+ */
 export const REDIS_COMMAND_TIMEOUT_MS = 1000;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 5000;
@@ -18,6 +22,25 @@ const BACKOFF_CAP_MS = 5000;
 export function reconnectDelay(retries: number): number {
   const exponential = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(retries, 16));
   return Math.round(exponential / 2 + (Math.random() * exponential) / 2);
+}
+
+/**
+ * Rejects when `command` has not settled within `ms`. A late reply is still read (replies stay in
+ * order on the connection); only the caller stops waiting for it.
+ */
+export async function withDeadline<T>(
+  command: Promise<T>,
+  ms = REDIS_COMMAND_TIMEOUT_MS,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([command, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The URL without credentials, for log lines. */

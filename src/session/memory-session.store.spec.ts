@@ -77,6 +77,28 @@ describe('MemorySessionStore', () => {
     expect(read(store, 'b')).toBeNull();
   });
 
+  it('does not write back a loaded session that was destroyed or expired meanwhile', () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('a'));
+    store.set('b', session('b'));
+    const load = (sid: string): SessionData => {
+      let loaded: SessionData | undefined;
+      store.load(sid, (_err, s) => (loaded = s));
+      return loaded as SessionData;
+    };
+    const a = load('a');
+    const b = load('b');
+    store.destroy('a');
+    store.set('a', a);
+    expect(read(store, 'a')).toBeNull();
+    now += 1001;
+    store.set('b', b);
+    expect(read(store, 'b')).toBeNull();
+    // A session this store did not load (a login's new one) is created.
+    store.set('c', session('c'));
+    expect(read(store, 'c')?.user?.id).toBe('c');
+  });
+
   it('destroys a session and answers callbacks and pings', async () => {
     const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
     store.set('a', session('a'));

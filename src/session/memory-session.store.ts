@@ -39,7 +39,10 @@ export class MemorySessionStore extends SessionStore {
   }
 
   override set(sid: string, session: SessionData, callback?: Callback): void {
-    this.cache.set(sid, JSON.stringify(session));
+    // A loaded session that is gone (logged out, expired) stays gone.
+    if (this.loadedFrom(session) === undefined || this.cache.has(sid)) {
+      this.cache.set(sid, JSON.stringify(session));
+    }
     callback?.();
   }
 

@@ -1,10 +1,37 @@
-import { Store } from 'express-session';
+import type { Request } from 'express';
+import { Store, type Session, type SessionData } from 'express-session';
 
 /**
  * The session store as the rest of the application sees it, and its DI token: the bounded
  * memory store by default, a shared store (Redis) when one is configured.
  */
 export abstract class SessionStore extends Store {
+  /** Each session express-session built from this store's data, and that data. */
+  private readonly loaded = new WeakMap<SessionData, SessionData>();
+
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;
+
+  /**
+   * When the store forgets `session` (one it loaded for this request) if nothing uses it
+   * afterwards, in epoch ms; `undefined` when each request restarts the full idle timeout.
+   */
+  idleDeadline(_session: SessionData): number | undefined {
+    return undefined;
+  }
+
+  override createSession(req: Request, data: SessionData): Session & SessionData {
+    const session = super.createSession(req, data);
+    this.loaded.set(session, data);
+    return session;
+  }
+
+  /**
+   * The stored data `session` was built from, or `undefined` for a session this request
+   * generated (a login). A loaded session may only be updated, never written back once gone:
+   * a logout on any replica or its expiry while a slow request ran must not be undone.
+   */
+  protected loadedFrom(session: SessionData): SessionData | undefined {
+    return this.loaded.get(session);
+  }
 }

@@ -24,9 +24,11 @@ export class SessionMiddleware implements NestMiddleware {
       secret: settings.secrets,
       resave: false,
       saveUninitialized: false,
-      // The idle timeout lives in the store (touched on every request), not in the cookie.
+      // The idle timeout lives in the store (touched as requests come in), not in the cookie.
       rolling: false,
-      unset: 'destroy',
+      // SessionService.end destroys the session itself and reports a failure; 'destroy' would
+      // delete it a second time as the response ends, where a failure can only abort the reply.
+      unset: 'keep',
       // `proxy` stays unset: express-session then trusts `req.secure`, which follows the
       // app's own `trust proxy` (TRUST_PROXY), so both read X-Forwarded-Proto alike.
       cookie: cookie.options,

@@ -1,29 +1,38 @@
 import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
+import { REDIS_CLIENT } from '../redis/redis.module';
+import type { RedisClient } from '../redis/redis-client';
 import { MemorySessionStore } from './memory-session.store';
+import { RedisSessionStore } from './redis-session.store';
 import { SessionStoreReadiness } from './session-readiness';
 import { SessionMiddleware } from './session.middleware';
 import { SessionService } from './session.service';
 import { SessionStore } from './session-store';
 
 /**
- * Owns server-side sessions: the store (bounded memory; a shared store plugs in behind
- * `SessionStore`), the cookie policy and the express-session middleware. Global because
- * every guarded route reads the session through `SessionService`.
+ * Owns server-side sessions: the store behind `SessionStore` (Redis, shared by every replica,
+ * when REDIS_URL is set; bounded memory otherwise), the cookie policy and the express-session
+ * middleware. Global because every guarded route reads the session through `SessionService`.
  */
 @Global()
 @Module({
   providers: [
     {
       provide: SessionStore,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>): SessionStore => {
+      inject: [ConfigService, REDIS_CLIENT],
+      useFactory: (
+        config: ConfigService<AppConfig, true>,
+        redis: RedisClient | null,
+      ): SessionStore => {
         const settings = config.get('session', { infer: true });
-        return new MemorySessionStore({
-          max: settings.memoryMaxSessions,
-          ttlMs: settings.idleTimeoutSeconds * 1000,
-        });
+        const idleMs = settings.idleTimeoutSeconds * 1000;
+        return redis
+          ? new RedisSessionStore(redis, {
+              idleMs,
+              absoluteMs: settings.absoluteTimeoutSeconds * 1000,
+            })
+          : new MemorySessionStore({ max: settings.memoryMaxSessions, ttlMs: idleMs });
       },
     },
     SessionService,

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema';
 import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
+import { SessionStore } from './session-store';
 import type { SessionUser } from './session-user';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
@@ -13,7 +14,10 @@ export class SessionService {
   private readonly absoluteMs: number;
   private readonly cookie: SessionCookiePolicy;
 
-  constructor(@Inject(ConfigService) config: ConfigService<AppConfig, true>) {
+  constructor(
+    @Inject(ConfigService) config: ConfigService<AppConfig, true>,
+    @Inject(SessionStore) private readonly store: SessionStore,
+  ) {
     const settings = config.get('session', { infer: true });
     this.idleMs = settings.idleTimeoutSeconds * 1000;
     this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
@@ -52,7 +56,9 @@ export class SessionService {
   expiresAt(req: Request): Date | undefined {
     if (!this.currentUser(req)) return undefined;
     const absolute = (req.session.createdAt as number) + this.absoluteMs;
-    return new Date(Math.min(Date.now() + this.idleMs, absolute));
+    // A store that restarts the idle clock lazily knows better than "idle timeout from now".
+    const idle = this.store.idleDeadline(req.session) ?? Date.now() + this.idleMs;
+    return new Date(Math.min(idle, absolute));
   }
 
   private sessionOf(req: Request): Request['session'] {

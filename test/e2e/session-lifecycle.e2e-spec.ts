@@ -1,0 +1,231 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import type { RedisClient } from '../../src/redis/redis-client';
+import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import type { Envelope } from '../support/http';
+import { spawnRedis, type SpawnedRedis } from '../support/redis';
+import { writeUsersFile } from '../support/session';
+import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+
+const ADA = {
+  username: 'ada',
+  password: 'correct horse battery',
+  name: 'Ada Lovelace',
+  email: 'ada@example.test',
+};
+/** A request not answered by then counts as hanging: the test fails. */
+const ANSWER_WITHIN_MS = 5000;
+
+function request(t: TestApp, path: string, init: { method?: string; cookie?: string } = {}) {
+  const headers: Record<string, string> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
+  if (init.cookie) headers.cookie = init.cookie;
+  return fetch(`${t.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+  });
+}
+
+const me = (t: TestApp, cookie: string) => request(t, '/auth/me', { cookie });
+const proxied = (t: TestApp, cookie: string) => request(t, '/api/gather/slow', { cookie });
+const logout = (t: TestApp, cookie: string) =>
+  request(t, '/auth/logout', { method: 'POST', cookie });
+
+/** Signs in and returns the `Cookie` value (name=value). */
+async function signIn(t: TestApp): Promise<string> {
+  const res = await fetch(`${t.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
+    body: JSON.stringify({ username: ADA.username, password: ADA.password }),
+    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+  });
+  expect(res.status).toBe(200);
+  return (res.headers.getSetCookie()[0] as string).split(';')[0] as string;
+}
+
+/** The session id inside a signed cookie value (`s:<id>.<signature>`, URL-encoded). */
+const sidOf = (cookie: string): string =>
+  /^s:([^.]+)\./.exec(decodeURIComponent(cookie.split('=')[1] as string))?.[1] as string;
+
+/** express-session's cookie for `sid` signed with `secret`: HMAC-SHA256, unpadded base64. */
+const signed = (sid: string, secret: string): string =>
+  `gather_session=${encodeURIComponent(
+    `s:${sid}.${createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '')}`,
+  )}`;
+
+async function expect401(res: Response): Promise<void> {
+  expect(res.status).toBe(401);
+  const body = (await res.json()) as Envelope;
+  expect(body.error.code).toBe('UNAUTHORIZED');
+  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
+}
+
+async function until(condition: () => boolean, deadlineMs = 5000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+async function connect(url: string): Promise<RedisClient> {
+  const client: RedisClient = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+let fake: FakeGather;
+let usersFile: string;
+beforeAll(async () => {
+  fake = await startFakeGather();
+  usersFile = await writeUsersFile([ADA]);
+});
+afterAll(async () => {
+  await fake.close();
+  await rm(dirname(usersFile), { recursive: true, force: true });
+});
+beforeEach(() => fake.reset());
+
+describe.each([
+  { store: 'memory', withRedis: false },
+  { store: 'Redis', withRedis: true },
+])('the session lifecycle on the $store store', ({ withRedis }) => {
+  const secret = randomBytes(32).toString('hex');
+  let redis: SpawnedRedis | undefined;
+  let admin: RedisClient | undefined;
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    if (!withRedis) return;
+    redis = await spawnRedis();
+    admin = await connect(redis.url);
+  });
+  afterAll(async () => {
+    for (const t of apps) await t.close();
+    admin?.destroy();
+    await redis?.stop();
+  });
+
+  const start = async (env: Record<string, string>): Promise<TestApp> => {
+    const t = await startTestApp({
+      GATHER_BASE_URL: fake.baseUrl,
+      AUTH_LOCAL_USERS_FILE: usersFile,
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
+      SESSION_SECRET: secret,
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+      ...env,
+    });
+    apps.push(t);
+    return t;
+  };
+
+  /** With Redis, the key must be gone from the store itself, not only refused by the app. */
+  const expectNotStored = async (cookie: string): Promise<void> => {
+    if (admin) expect(await admin.exists(`gbff:sess:${sidOf(cookie)}`)).toBe(0);
+  };
+
+  it('ends a session left idle, while each use restarts the idle clock', async () => {
+    const t = await start({ SESSION_IDLE_TIMEOUT_SECONDS: '1' });
+    const cookie = await signIn(t);
+    await sleep(600);
+    expect((await me(t, cookie)).status).toBe(200);
+    await sleep(600);
+    // Past one idle timeout since login, alive because it was used in between.
+    expect((await me(t, cookie)).status).toBe(200);
+    await sleep(1300);
+    await expectNotStored(cookie);
+    await expect401(await me(t, cookie));
+  });
+
+  it('ends a session at the absolute timeout however busy it is', async () => {
+    const t = await start({
+      SESSION_IDLE_TIMEOUT_SECONDS: '2',
+      SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3',
+    });
+    const loggedInAt = Date.now();
+    const cookie = await signIn(t);
+    for (let i = 0; i < 5; i++) {
+      await sleep(500);
+      expect((await me(t, cookie)).status).toBe(200);
+    }
+    await sleep(loggedInAt + 3000 - Date.now() + 300);
+    await expectNotStored(cookie);
+    await expect401(await me(t, cookie));
+    await expect401(await proxied(t, cookie));
+  });
+
+  it('does not let a slow request that finishes after the logout bring the session back', async () => {
+    // Idle 5 s: the slow request outlasts a tenth of it, so it ends with a real touch.
+    const env = { SESSION_IDLE_TIMEOUT_SECONDS: '5' };
+    const a = await start(env);
+    // With Redis the logout happens on another replica; in memory there is only one.
+    const b = withRedis ? await start(env) : a;
+    const cookie = await signIn(a);
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fake.handle = (_req, res) => {
+      void held.then(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"slow":true}');
+      });
+    };
+
+    const slow = proxied(a, cookie);
+    await until(() => fake.requests.length === 1);
+    expect((await logout(b, cookie)).status).toBe(200);
+    await sleep(600);
+    release();
+    const res = await slow;
+    // It was let in while the session was valid; finishing must not undo the logout.
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('{"slow":true}');
+
+    await expectNotStored(cookie);
+    await expect401(await me(a, cookie));
+    await expect401(await proxied(a, cookie));
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('SESSION_SECRET rotation across a restart, on Redis', () => {
+  const secretA = randomBytes(32).toString('hex');
+  const secretB = randomBytes(32).toString('hex');
+  let redis: SpawnedRedis;
+  let second: TestApp | undefined;
+  beforeAll(async () => {
+    redis = await spawnRedis();
+  });
+  afterAll(async () => {
+    await second?.close();
+    await redis.stop();
+  });
+
+  const start = (secret: string) =>
+    startTestApp({
+      REDIS_URL: redis.url,
+      AUTH_LOCAL_USERS_FILE: usersFile,
+      SESSION_SECRET: secret,
+    });
+
+  it('keeps a cookie signed with the old secret working, and signs new ones with the new', async () => {
+    const first = await start(secretA);
+    let old: string;
+    try {
+      old = await signIn(first);
+      expect(old).toBe(signed(sidOf(old), secretA));
+    } finally {
+      await first.close();
+    }
+
+    second = await start(`${secretB},${secretA}`);
+    expect((await me(second, old)).status).toBe(200);
+    const fresh = await signIn(second);
+    expect(fresh).toBe(signed(sidOf(fresh), secretB));
+    expect((await me(second, fresh)).status).toBe(200);
+    // The same id under a secret that is not in the list is not a session.
+    await expect401(await me(second, signed(sidOf(old), randomBytes(32).toString('hex'))));
+  });
+});

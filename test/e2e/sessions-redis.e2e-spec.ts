@@ -1,0 +1,296 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import type { RedisClient } from '../../src/redis/redis-client';
+import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import type { Envelope } from '../support/http';
+import { spawnRedis, type SpawnedRedis } from '../support/redis';
+import { writeUsersFile } from '../support/session';
+import { startTestApp, TEST_ORIGIN, testEnv, type TestApp } from '../support/start-app';
+
+const ADA = {
+  username: 'ada',
+  password: 'correct horse battery',
+  name: 'Ada Lovelace',
+  email: 'ada@example.test',
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A request that has not been answered by then counts as hanging: the test fails. */
+const ANSWER_WITHIN_MS = 5000;
+
+/** One request as a same-origin SPA sends it; fails if there is no answer in time. */
+function request(t: TestApp, path: string, init: { method?: string; cookie?: string } = {}) {
+  const headers: Record<string, string> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
+  if (init.cookie) headers.cookie = init.cookie;
+  return fetch(`${t.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+  });
+}
+
+const me = (t: TestApp, cookie?: string) => request(t, '/auth/me', cookie ? { cookie } : {});
+const proxied = (t: TestApp, cookie: string) => request(t, '/api/gather/questions', { cookie });
+const logout = (t: TestApp, cookie: string) =>
+  request(t, '/auth/logout', { method: 'POST', cookie });
+
+function login(t: TestApp): Promise<Response> {
+  return fetch(`${t.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
+    body: JSON.stringify({ username: ADA.username, password: ADA.password }),
+    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+  });
+}
+
+/** Signs in and returns the `Cookie` value (name=value). */
+async function signIn(t: TestApp): Promise<string> {
+  const res = await login(t);
+  expect(res.status).toBe(200);
+  return (res.headers.getSetCookie()[0] as string).split(';')[0] as string;
+}
+
+/** The session id inside a signed cookie value (`s:<id>.<signature>`, URL-encoded). */
+const sidOf = (cookie: string): string =>
+  /^s:([^.]+)\./.exec(decodeURIComponent(cookie.split('=')[1] as string))?.[1] as string;
+
+/** The envelope exactly, with X-Request-Id = meta.requestId and nothing internal in it. */
+async function expectError(res: Response, status: number, code: string): Promise<Envelope> {
+  expect(res.status).toBe(status);
+  const text = await res.text();
+  const body = JSON.parse(text) as Envelope;
+  expect(Object.keys(body).sort()).toEqual(['error', 'meta']);
+  expect(body.error.code).toBe(code);
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
+  // No stack trace, no internal host or cause.
+  expect(text).not.toMatch(/\n\s+at |Error:|redis|ECONNREFUSED|127\.0\.0\.1|6379/i);
+  return body;
+}
+
+async function connect(url: string): Promise<RedisClient> {
+  const client: RedisClient = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Calls of each command on the server so far (INFO commandstats). */
+async function commandCalls(admin: RedisClient): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const [, name, n] of (await admin.info('commandstats')).matchAll(
+    /^cmdstat_(\w+):calls=(\d+)/gm,
+  )) {
+    counts[name as string] = Number(n);
+  }
+  return counts;
+}
+
+async function until(condition: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
+
+let fake: FakeGather;
+let usersFile: string;
+beforeAll(async () => {
+  fake = await startFakeGather();
+  usersFile = await writeUsersFile([ADA]);
+});
+afterAll(async () => {
+  await fake.close();
+  await rm(dirname(usersFile), { recursive: true, force: true });
+});
+beforeEach(() => fake.reset());
+
+/** An app on `redis`; replicas share the secret as they would share a deployment's. */
+const startOn = (redis: SpawnedRedis, env: Record<string, string> = {}): Promise<TestApp> =>
+  startTestApp({
+    REDIS_URL: redis.url,
+    GATHER_BASE_URL: fake.baseUrl,
+    AUTH_LOCAL_USERS_FILE: usersFile,
+    RATE_LIMIT_LOGIN_LIMIT: '1000',
+    ...env,
+  });
+
+describe('two replicas on one Redis', () => {
+  const secret = testEnv().SESSION_SECRET as string;
+  let redis: SpawnedRedis;
+  let admin: RedisClient;
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    admin = await connect(redis.url);
+    a = await startOn(redis, { SESSION_SECRET: secret });
+    b = await startOn(redis, { SESSION_SECRET: secret });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    admin.destroy();
+    await redis.stop();
+  });
+
+  it('a session started on A works on B, for /auth/me and through the proxy', async () => {
+    const cookie = await signIn(a);
+    const res = await me(b, cookie);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { user: unknown }).user).toEqual({
+      id: 'ada',
+      name: 'Ada Lovelace',
+      email: 'ada@example.test',
+      team: null,
+    });
+    expect((await proxied(b, cookie)).status).toBe(200);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('keeps the session under gbff:sess:<id> for the idle timeout, without the password', async () => {
+    const cookie = await signIn(a);
+    const key = `gbff:sess:${sidOf(cookie)}`;
+    const pttl = await admin.pTTL(key);
+    expect(pttl).toBeGreaterThan(1800_000 - 60_000);
+    expect(pttl).toBeLessThanOrEqual(1800_000);
+    const stored = (await admin.get(key)) as string;
+    const session = JSON.parse(stored) as { user?: { id?: string }; createdAt?: unknown };
+    expect(session.user?.id).toBe('ada');
+    expect(typeof session.createdAt).toBe('number');
+    expect(stored).not.toContain(ADA.password);
+  });
+
+  it('a logout on A ends the session on B: 401 for /auth/me and the proxy, key gone', async () => {
+    const cookie = await signIn(a);
+    expect((await me(b, cookie)).status).toBe(200);
+    expect((await logout(a, cookie)).status).toBe(200);
+    await expectError(await me(b, cookie), 401, 'UNAUTHORIZED');
+    await expectError(await proxied(b, cookie), 401, 'UNAUTHORIZED');
+    expect(fake.requests).toHaveLength(0);
+    expect(await admin.exists(`gbff:sess:${sidOf(cookie)}`)).toBe(0);
+  });
+
+  it('serves 30 requests of one session with 30 reads and no write at all', async () => {
+    const cookie = await signIn(a);
+    const before = await commandCalls(admin);
+    for (let i = 0; i < 30; i++) expect((await me(i % 2 ? a : b, cookie)).status).toBe(200);
+    const after = await commandCalls(admin);
+    const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+    expect(delta('get')).toBe(30);
+    for (const write of ['set', 'pexpire', 'expire', 'del', 'unlink']) expect(delta(write)).toBe(0);
+  });
+});
+
+describe('the idle clock with Redis: extended lazily, reported exactly', () => {
+  let redis: SpawnedRedis;
+  let admin: RedisClient;
+  let t: TestApp;
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    admin = await connect(redis.url);
+    t = await startOn(redis, { SESSION_IDLE_TIMEOUT_SECONDS: '10' });
+  });
+  afterAll(async () => {
+    await t.close();
+    admin.destroy();
+    await redis.stop();
+  });
+
+  const expiresAt = async (cookie: string): Promise<number> => {
+    const res = await me(t, cookie);
+    expect(res.status).toBe(200);
+    return Date.parse(((await res.json()) as { session: { expiresAt: string } }).session.expiresAt);
+  };
+
+  it('leaves the deadline alone within a tenth of the idle timeout, then moves it with PEXPIRE', async () => {
+    const loggedInAt = Date.now();
+    const cookie = await signIn(t);
+    // After the login, whose rate-limit counters write too.
+    const before = await commandCalls(admin);
+    await sleep(400);
+    // Under a second since login: no write; /auth/me reports the deadline the key really has.
+    const early = await expiresAt(cookie);
+    expect(early).toBeLessThan(Date.now() + 10_000 - 300);
+    expect(early).toBeGreaterThanOrEqual(loggedInAt + 10_000 - 50);
+    await sleep(800);
+    const requestedAt = Date.now();
+    const later = await expiresAt(cookie);
+    expect(later).toBeGreaterThanOrEqual(requestedAt + 10_000);
+    expect(await admin.pTTL(`gbff:sess:${sidOf(cookie)}`)).toBeGreaterThan(10_000 - 500);
+    const after = await commandCalls(admin);
+    expect((after.pexpire ?? 0) - (before.pexpire ?? 0)).toBe(1);
+    expect((after.set ?? 0) - (before.set ?? 0)).toBe(0);
+  });
+});
+
+describe('with Redis down', () => {
+  let redis: SpawnedRedis;
+  let t: TestApp;
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    t = await startOn(redis);
+  });
+  afterAll(async () => {
+    await t.close();
+    await redis.stop();
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE (never 200), and recovers when Redis is back', async () => {
+    const cookie = await signIn(t);
+    expect((await proxied(t, cookie)).status).toBe(200);
+    await redis.stop();
+
+    await expectError(await me(t, cookie), 503, 'SERVICE_UNAVAILABLE');
+    await expectError(await proxied(t, cookie), 503, 'SERVICE_UNAVAILABLE');
+    await expectError(await login(t), 503, 'SERVICE_UNAVAILABLE');
+    await expectError(await logout(t, cookie), 503, 'SERVICE_UNAVAILABLE');
+    const ready = await expectError(await request(t, '/readyz'), 503, 'SERVICE_UNAVAILABLE');
+    expect(ready.error.details?.failing).toEqual(expect.arrayContaining(['session-store']));
+    // Without a cookie there is nothing to look up: the usual 401.
+    await expectError(await me(t), 401, 'UNAUTHORIZED');
+    expect(fake.requests).toHaveLength(1);
+    expect(t.logs()).toContain('Session store unavailable');
+
+    // The restarted Redis is empty: the old session is gone, a new login works, no app restart.
+    await redis.start();
+    await until(async () => (await request(t, '/readyz')).status === 200);
+    await expectError(await me(t, cookie), 401, 'UNAUTHORIZED');
+    const fresh = await signIn(t);
+    expect((await me(t, fresh)).status).toBe(200);
+    expect((await proxied(t, fresh)).status).toBe(200);
+  });
+});
+
+describe('with Redis frozen (connected, never answering)', () => {
+  let redis: SpawnedRedis;
+  let admin: RedisClient;
+  let pid: number;
+  let t: TestApp;
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    admin = await connect(redis.url);
+    pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    t = await startOn(redis);
+  });
+  afterAll(async () => {
+    process.kill(pid, 'SIGCONT');
+    await t.close();
+    admin.destroy();
+    await redis.stop();
+  });
+
+  it('answers 503 instead of hanging, and serves the same session again once Redis answers', async () => {
+    const cookie = await signIn(t);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await expectError(await me(t, cookie), 503, 'SERVICE_UNAVAILABLE');
+      await expectError(await request(t, '/readyz'), 503, 'SERVICE_UNAVAILABLE');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await until(async () => (await me(t, cookie)).status === 200);
+  });
+});
