@@ -124,6 +124,21 @@ describe('RedisRateLimitStore when Redis goes away', () => {
     expect(await untilAnswers(store, 'k')).toMatchObject({ totalHits: 1, isBlocked: false });
   });
 
+  it('gives up at the deadline when Redis stops answering, and counts again once it does', async () => {
+    expect((await store.increment('frozen', 60_000, 5)).totalHits).toBe(1);
+    redis.pause();
+    try {
+      // The client's own timeout ends once a command is written: without the store's deadline
+      // this would hang until Jest's timeout fails the test.
+      await expect(store.increment('frozen', 60_000, 5)).rejects.toThrow(/did not answer/);
+      await expect(store.ping()).rejects.toThrow(/did not answer/);
+    } finally {
+      redis.resume();
+    }
+    // The late reply was read in order: the next count sees both earlier hits.
+    expect((await store.increment('frozen', 60_000, 5)).totalHits).toBe(3);
+  });
+
   it('reloads its script when the server forgot it', async () => {
     const admin = createClient({ url: redis.url });
     await admin.connect();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../redis/redis-client';
+import { withDeadline, type RedisClient } from '../redis/redis-client';
 import { RateLimitStore, windowRecord, type ThrottlerStorageRecord } from './rate-limit.store';
 
 export const RATE_LIMIT_KEY_PREFIX = 'gbff:rl:';
@@ -20,7 +20,10 @@ return { hits, ttl }
 `;
 const COUNT_SHA = createHash('sha1').update(COUNT_SCRIPT).digest('hex');
 
-/** Counters shared by every replica. Each call is one EVALSHA, bounded by the client's timeout. */
+/**
+ * Counters shared by every replica. Each call is one EVALSHA under a deadline: the client's own
+ * timeout stops counting once a command is sent, so a Redis that stopped answering would hang.
+ */
 export class RedisRateLimitStore extends RateLimitStore {
   constructor(
     private readonly client: RedisClient,
@@ -30,18 +33,18 @@ export class RedisRateLimitStore extends RateLimitStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.ping();
+    await withDeadline(this.client.ping());
   }
 
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
     const args = { keys: [this.prefix + key], arguments: [String(ttl)] };
     let reply: unknown;
     try {
-      reply = await this.client.evalSha(COUNT_SHA, args);
+      reply = await withDeadline(this.client.evalSha(COUNT_SHA, args));
     } catch (err) {
       // A restarted or flushed server has forgotten the script; EVAL loads it again.
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      reply = await this.client.eval(COUNT_SCRIPT, args);
+      reply = await withDeadline(this.client.eval(COUNT_SCRIPT, args));
     }
     const [hits, msLeft] = reply as [number, number];
     return windowRecord(hits, msLeft, limit);

@@ -52,6 +52,9 @@ export interface SpawnedRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered; `resume` thaws it. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function spawnRedis(): Promise<SpawnedRedis> {
@@ -71,11 +74,20 @@ export async function spawnRedis(): Promise<SpawnedRedis> {
       // Someone else took the port between our check and the spawn: do not test against theirs.
       if (child.exitCode !== null) throw new Error(`redis-server could not listen on ${port}`);
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
       const running = child;
       if (!running) return;
       child = undefined;
-      if (running.exitCode === null && running.signalCode === null) {
+      if (
+        running.exitCode === null &&
+        (running.signalCode === null || running.signalCode === 'SIGSTOP')
+      ) {
         running.kill('SIGKILL');
         await once(running, 'exit');
       }
