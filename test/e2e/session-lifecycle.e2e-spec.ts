@@ -2,13 +2,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import type { RedisClient } from '../../src/redis/redis-client';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import type { Envelope } from '../support/http';
-import { spawnRedis, type SpawnedRedis } from '../support/redis';
-import { writeUsersFile } from '../support/session';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { connectRedis, spawnRedis, type SpawnedRedis } from '../support/redis';
+import { signIn, writeUsersFile } from '../support/session';
+import { sidOf, spaRequest, until } from '../support/spa';
+import { startTestApp, type TestApp } from '../support/start-app';
 
 const ADA = {
   username: 'ada',
@@ -16,39 +16,11 @@ const ADA = {
   name: 'Ada Lovelace',
   email: 'ada@example.test',
 };
-/** A request not answered by then counts as hanging: the test fails. */
-const ANSWER_WITHIN_MS = 5000;
 
-function request(t: TestApp, path: string, init: { method?: string; cookie?: string } = {}) {
-  const headers: Record<string, string> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
-  if (init.cookie) headers.cookie = init.cookie;
-  return fetch(`${t.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
-  });
-}
-
-const me = (t: TestApp, cookie: string) => request(t, '/auth/me', { cookie });
-const proxied = (t: TestApp, cookie: string) => request(t, '/api/gather/slow', { cookie });
+const me = (t: TestApp, cookie: string) => spaRequest(t, '/auth/me', { cookie });
+const proxied = (t: TestApp, cookie: string) => spaRequest(t, '/api/gather/slow', { cookie });
 const logout = (t: TestApp, cookie: string) =>
-  request(t, '/auth/logout', { method: 'POST', cookie });
-
-/** Signs in and returns the `Cookie` value (name=value). */
-async function signIn(t: TestApp): Promise<string> {
-  const res = await fetch(`${t.url}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
-    body: JSON.stringify({ username: ADA.username, password: ADA.password }),
-    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
-  });
-  expect(res.status).toBe(200);
-  return (res.headers.getSetCookie()[0] as string).split(';')[0] as string;
-}
-
-/** The session id inside a signed cookie value (`s:<id>.<signature>`, URL-encoded). */
-const sidOf = (cookie: string): string =>
-  /^s:([^.]+)\./.exec(decodeURIComponent(cookie.split('=')[1] as string))?.[1] as string;
+  spaRequest(t, '/auth/logout', { method: 'POST', cookie });
 
 /** express-session's cookie for `sid` signed with `secret`: HMAC-SHA256, unpadded base64. */
 const signed = (sid: string, secret: string): string =>
@@ -61,21 +33,6 @@ async function expect401(res: Response): Promise<void> {
   const body = (await res.json()) as Envelope;
   expect(body.error.code).toBe('UNAUTHORIZED');
   expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
-}
-
-async function until(condition: () => boolean, deadlineMs = 5000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
-async function connect(url: string): Promise<RedisClient> {
-  const client: RedisClient = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
 }
 
 let fake: FakeGather;
@@ -101,7 +58,7 @@ describe.each([
   beforeAll(async () => {
     if (!withRedis) return;
     redis = await spawnRedis();
-    admin = await connect(redis.url);
+    admin = await connectRedis(redis.url);
   });
   afterAll(async () => {
     for (const t of apps) await t.close();
@@ -129,7 +86,7 @@ describe.each([
 
   it('ends a session left idle, while each use restarts the idle clock', async () => {
     const t = await start({ SESSION_IDLE_TIMEOUT_SECONDS: '1' });
-    const cookie = await signIn(t);
+    const cookie = await signIn(t, ADA.username, ADA.password);
     await sleep(600);
     expect((await me(t, cookie)).status).toBe(200);
     await sleep(600);
@@ -146,7 +103,7 @@ describe.each([
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3',
     });
     const loggedInAt = Date.now();
-    const cookie = await signIn(t);
+    const cookie = await signIn(t, ADA.username, ADA.password);
     for (let i = 0; i < 5; i++) {
       await sleep(500);
       expect((await me(t, cookie)).status).toBe(200);
@@ -163,7 +120,7 @@ describe.each([
     const a = await start(env);
     // With Redis the logout happens on another replica; in memory there is only one.
     const b = withRedis ? await start(env) : a;
-    const cookie = await signIn(a);
+    const cookie = await signIn(a, ADA.username, ADA.password);
     let release = (): void => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     fake.handle = (_req, res) => {
@@ -214,7 +171,7 @@ describe('SESSION_SECRET rotation across a restart, on Redis', () => {
     const first = await start(secretA);
     let old: string;
     try {
-      old = await signIn(first);
+      old = await signIn(first, ADA.username, ADA.password);
       expect(old).toBe(signed(sidOf(old), secretA));
     } finally {
       await first.close();
@@ -222,7 +179,7 @@ describe('SESSION_SECRET rotation across a restart, on Redis', () => {
 
     second = await start(`${secretB},${secretA}`);
     expect((await me(second, old)).status).toBe(200);
-    const fresh = await signIn(second);
+    const fresh = await signIn(second, ADA.username, ADA.password);
     expect(fresh).toBe(signed(sidOf(fresh), secretB));
     expect((await me(second, fresh)).status).toBe(200);
     // The same id under a secret that is not in the list is not a session.

@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import type { RedisClient } from '../../src/redis/redis-client';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import type { Envelope } from '../support/http';
-import { spawnRedis, type SpawnedRedis } from '../support/redis';
-import { writeUsersFile } from '../support/session';
+import { UUID, type Envelope } from '../support/http';
+import { connectRedis, spawnRedis, type SpawnedRedis } from '../support/redis';
+import { signIn, writeUsersFile } from '../support/session';
+import { ANSWER_WITHIN_MS, sidOf, spaRequest, until } from '../support/spa';
 import { startTestApp, TEST_ORIGIN, testEnv, type TestApp } from '../support/start-app';
 
 const ADA = {
@@ -15,25 +15,11 @@ const ADA = {
   name: 'Ada Lovelace',
   email: 'ada@example.test',
 };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A request that has not been answered by then counts as hanging: the test fails. */
-const ANSWER_WITHIN_MS = 5000;
 
-/** One request as a same-origin SPA sends it; fails if there is no answer in time. */
-function request(t: TestApp, path: string, init: { method?: string; cookie?: string } = {}) {
-  const headers: Record<string, string> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
-  if (init.cookie) headers.cookie = init.cookie;
-  return fetch(`${t.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers,
-    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
-  });
-}
-
-const me = (t: TestApp, cookie?: string) => request(t, '/auth/me', cookie ? { cookie } : {});
-const proxied = (t: TestApp, cookie: string) => request(t, '/api/gather/questions', { cookie });
+const me = (t: TestApp, cookie?: string) => spaRequest(t, '/auth/me', cookie ? { cookie } : {});
+const proxied = (t: TestApp, cookie: string) => spaRequest(t, '/api/gather/questions', { cookie });
 const logout = (t: TestApp, cookie: string) =>
-  request(t, '/auth/logout', { method: 'POST', cookie });
+  spaRequest(t, '/auth/logout', { method: 'POST', cookie });
 
 function login(t: TestApp): Promise<Response> {
   return fetch(`${t.url}/auth/login`, {
@@ -43,17 +29,6 @@ function login(t: TestApp): Promise<Response> {
     signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
   });
 }
-
-/** Signs in and returns the `Cookie` value (name=value). */
-async function signIn(t: TestApp): Promise<string> {
-  const res = await login(t);
-  expect(res.status).toBe(200);
-  return (res.headers.getSetCookie()[0] as string).split(';')[0] as string;
-}
-
-/** The session id inside a signed cookie value (`s:<id>.<signature>`, URL-encoded). */
-const sidOf = (cookie: string): string =>
-  /^s:([^.]+)\./.exec(decodeURIComponent(cookie.split('=')[1] as string))?.[1] as string;
 
 /** The envelope exactly, with X-Request-Id = meta.requestId and nothing internal in it. */
 async function expectError(res: Response, status: number, code: string): Promise<Envelope> {
@@ -69,13 +44,6 @@ async function expectError(res: Response, status: number, code: string): Promise
   return body;
 }
 
-async function connect(url: string): Promise<RedisClient> {
-  const client: RedisClient = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
 /** Calls of each command on the server so far (INFO commandstats). */
 async function commandCalls(admin: RedisClient): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -85,14 +53,6 @@ async function commandCalls(admin: RedisClient): Promise<Record<string, number>>
     counts[name as string] = Number(n);
   }
   return counts;
-}
-
-async function until(condition: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(100);
-  }
 }
 
 let fake: FakeGather;
@@ -125,7 +85,7 @@ describe('two replicas on one Redis', () => {
   let b: TestApp;
   beforeAll(async () => {
     redis = await spawnRedis();
-    admin = await connect(redis.url);
+    admin = await connectRedis(redis.url);
     a = await startOn(redis, { SESSION_SECRET: secret });
     b = await startOn(redis, { SESSION_SECRET: secret });
   });
@@ -137,7 +97,7 @@ describe('two replicas on one Redis', () => {
   });
 
   it('a session started on A works on B, for /auth/me and through the proxy', async () => {
-    const cookie = await signIn(a);
+    const cookie = await signIn(a, ADA.username, ADA.password);
     const res = await me(b, cookie);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { user: unknown }).user).toEqual({
@@ -151,7 +111,7 @@ describe('two replicas on one Redis', () => {
   });
 
   it('keeps the session under gbff:sess:<id> for the idle timeout, without the password', async () => {
-    const cookie = await signIn(a);
+    const cookie = await signIn(a, ADA.username, ADA.password);
     const key = `gbff:sess:${sidOf(cookie)}`;
     const pttl = await admin.pTTL(key);
     expect(pttl).toBeGreaterThan(1800_000 - 60_000);
@@ -164,7 +124,7 @@ describe('two replicas on one Redis', () => {
   });
 
   it('a logout on A ends the session on B: 401 for /auth/me and the proxy, key gone', async () => {
-    const cookie = await signIn(a);
+    const cookie = await signIn(a, ADA.username, ADA.password);
     expect((await me(b, cookie)).status).toBe(200);
     expect((await logout(a, cookie)).status).toBe(200);
     await expectError(await me(b, cookie), 401, 'UNAUTHORIZED');
@@ -174,7 +134,7 @@ describe('two replicas on one Redis', () => {
   });
 
   it('serves 30 requests of one session with 30 reads and no write at all', async () => {
-    const cookie = await signIn(a);
+    const cookie = await signIn(a, ADA.username, ADA.password);
     const before = await commandCalls(admin);
     for (let i = 0; i < 30; i++) expect((await me(i % 2 ? a : b, cookie)).status).toBe(200);
     const after = await commandCalls(admin);
@@ -190,7 +150,7 @@ describe('the idle clock with Redis: extended lazily, reported exactly', () => {
   let t: TestApp;
   beforeAll(async () => {
     redis = await spawnRedis();
-    admin = await connect(redis.url);
+    admin = await connectRedis(redis.url);
     t = await startOn(redis, { SESSION_IDLE_TIMEOUT_SECONDS: '10' });
   });
   afterAll(async () => {
@@ -207,7 +167,7 @@ describe('the idle clock with Redis: extended lazily, reported exactly', () => {
 
   it('leaves the deadline alone within a tenth of the idle timeout, then moves it with PEXPIRE', async () => {
     const loggedInAt = Date.now();
-    const cookie = await signIn(t);
+    const cookie = await signIn(t, ADA.username, ADA.password);
     // After the login, whose rate-limit counters write too.
     const before = await commandCalls(admin);
     await sleep(400);
@@ -239,7 +199,7 @@ describe('with Redis down', () => {
   });
 
   it('answers 503 SERVICE_UNAVAILABLE (never 200), and recovers when Redis is back', async () => {
-    const cookie = await signIn(t);
+    const cookie = await signIn(t, ADA.username, ADA.password);
     expect((await proxied(t, cookie)).status).toBe(200);
     await redis.stop();
 
@@ -247,7 +207,7 @@ describe('with Redis down', () => {
     await expectError(await proxied(t, cookie), 503, 'SERVICE_UNAVAILABLE');
     await expectError(await login(t), 503, 'SERVICE_UNAVAILABLE');
     await expectError(await logout(t, cookie), 503, 'SERVICE_UNAVAILABLE');
-    const ready = await expectError(await request(t, '/readyz'), 503, 'SERVICE_UNAVAILABLE');
+    const ready = await expectError(await spaRequest(t, '/readyz'), 503, 'SERVICE_UNAVAILABLE');
     expect(ready.error.details?.failing).toEqual(expect.arrayContaining(['session-store']));
     // Without a cookie there is nothing to look up: the usual 401.
     await expectError(await me(t), 401, 'UNAUTHORIZED');
@@ -256,9 +216,9 @@ describe('with Redis down', () => {
 
     // The restarted Redis is empty: the old session is gone, a new login works, no app restart.
     await redis.start();
-    await until(async () => (await request(t, '/readyz')).status === 200);
+    await until(async () => (await spaRequest(t, '/readyz')).status === 200, 15_000, 100);
     await expectError(await me(t, cookie), 401, 'UNAUTHORIZED');
-    const fresh = await signIn(t);
+    const fresh = await signIn(t, ADA.username, ADA.password);
     expect((await me(t, fresh)).status).toBe(200);
     expect((await proxied(t, fresh)).status).toBe(200);
   });
@@ -271,7 +231,7 @@ describe('with Redis frozen (connected, never answering)', () => {
   let t: TestApp;
   beforeAll(async () => {
     redis = await spawnRedis();
-    admin = await connect(redis.url);
+    admin = await connectRedis(redis.url);
     pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
     t = await startOn(redis);
   });
@@ -283,14 +243,14 @@ describe('with Redis frozen (connected, never answering)', () => {
   });
 
   it('answers 503 instead of hanging, and serves the same session again once Redis answers', async () => {
-    const cookie = await signIn(t);
+    const cookie = await signIn(t, ADA.username, ADA.password);
     process.kill(pid, 'SIGSTOP');
     try {
       await expectError(await me(t, cookie), 503, 'SERVICE_UNAVAILABLE');
-      await expectError(await request(t, '/readyz'), 503, 'SERVICE_UNAVAILABLE');
+      await expectError(await spaRequest(t, '/readyz'), 503, 'SERVICE_UNAVAILABLE');
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await until(async () => (await me(t, cookie)).status === 200);
+    await until(async () => (await me(t, cookie)).status === 200, 15_000, 100);
   });
 });

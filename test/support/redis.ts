@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { freePort } from './free-port';
 
 /** The shared Redis the environment runs; tests write only under a prefix of their own. */
@@ -95,4 +96,12 @@ export async function spawnRedis(): Promise<SpawnedRedis> {
   };
   await redis.start();
   return redis;
+}
+
+/** A plain client for a test's own look at Redis; connection errors are the test's to assert. */
+export async function connectRedis(url: string): Promise<RedisClient> {
+  const client: RedisClient = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }

@@ -1,0 +1,36 @@
+import { TEST_ORIGIN, type TestApp } from './start-app';
+
+/** A request not answered by then counts as hanging: the test fails instead of waiting. */
+export const ANSWER_WITHIN_MS = 5000;
+
+/** One request as the same-origin SPA sends it (Origin and X-CSRF), with an answer deadline. */
+export function spaRequest(
+  t: TestApp,
+  path: string,
+  init: { method?: string; cookie?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
+  if (init.cookie) headers.cookie = init.cookie;
+  return fetch(`${t.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers,
+    signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+  });
+}
+
+/** The session id inside a signed cookie value (`s:<id>.<signature>`, URL-encoded). */
+export const sidOf = (cookie: string): string =>
+  /^s:([^.]+)\./.exec(decodeURIComponent(cookie.split('=')[1] as string))?.[1] as string;
+
+/** Polls `condition` until it holds, failing after `deadlineMs`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  deadlineMs = 5000,
+  everyMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
