@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { normalizeIp } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema';
-import { readJsonBody } from './login-body';
+import { readJsonBody } from '../http/json-body';
 import { RateLimitStore } from './rate-limit.store';
 import { StoreBackedThrottlerGuard } from './store-backed-throttler.guard';
 import { StoreFailurePolicy } from './store-failure.policy';

@@ -1,11 +1,12 @@
 import { json, type Request, type Response } from 'express';
-import { BffError } from '../http/error-codes';
+import { BffError } from './error-codes';
 
 const parseJson = json({ limit: '10kb' });
 
 /**
- * Reads the login request's JSON body into `req.body` ahead of the login route's own reader,
- * which then finds the stream consumed and keeps it; same limit and the same 400/413 answers.
+ * Reads a small JSON body into `req.body` (bodies are not parsed globally): 413 past 10 kB,
+ * 400 when it is not JSON. A second call finds the body already read and keeps it, so the
+ * login rate limit (which counts by username) and the login route can both ask.
  */
 export function readJsonBody(req: Request, res: Response): Promise<unknown> {
   return new Promise((resolve, reject) => {
