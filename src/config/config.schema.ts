@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { acceptableIssuer } from '../auth/oidc/issuer-url';
 
 /** A key source as configuration names it; keys/ turns it into a loader. */
 const keySourceSchema = z.discriminatedUnion('kind', [
@@ -80,11 +81,18 @@ export const configSchema = z.object({
     localUsersFile: z.string().min(1).optional(),
     oidc: z
       .object({
-        issuerUrl: z.url({ protocol: /^https?$/ }),
+        issuerUrl: z
+          .url({ protocol: /^https?$/ })
+          .refine(acceptableIssuer, 'must be https (plain http only on localhost or 127.0.0.1)'),
         clientId: z.string().min(1),
         clientSecret: z.string().min(1),
-        scopes: z.string().min(1),
+        scopes: z
+          .string()
+          .refine((s) => s.split(/\s+/).includes('openid'), 'must include "openid"')
+          .default('openid profile email'),
         teamClaim: z.string().min(1).optional(),
+        /** Lifetime of a login transaction (the time a user may take at the provider); YAML only. */
+        transactionTtlSeconds: positive.max(3600).default(600),
       })
       .optional(),
   }),

@@ -11,5 +11,7 @@ declare module 'express-session' {
     user?: SessionUser;
     /** Epoch milliseconds of the login; the absolute timeout counts from here. */
     createdAt?: number;
+    /** The provider's ID token of an OIDC login: the logout hint; never sent to the browser. */
+    idToken?: string;
   }
 }

@@ -1,0 +1,121 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+
+/** One sign-in in progress: what the callback must check and where it ends. */
+export interface LoginTransaction {
+  /** Random per login; also the transaction's id for single use. */
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  /** Already checked by safeReturnTo. */
+  readonly returnTo: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+const transactionSchema = z.strictObject({
+  state: z.string().min(1),
+  nonce: z.string().min(1),
+  codeVerifier: z.string().min(1),
+  returnTo: z.string().startsWith('/'),
+  createdAt: z.number().int(),
+});
+
+export interface LoginTransactionsOptions {
+  /** SESSION_SECRET's list: the first seals, every one opens (rotation). */
+  secrets: readonly string[];
+  ttlMs: number;
+  /** Transactions remembered as used; the oldest are forgotten first. */
+  maxUsed?: number;
+  /** Epoch-millisecond clock; tests pass a fake one. */
+  now?: () => number;
+}
+
+const VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const INFO = 'gather-bff oidc login transaction v1';
+/** Replicas' clocks may disagree a little about when a transaction was created. */
+const CLOCK_SKEW_MS = 30_000;
+
+/**
+ * Seals a login transaction into a cookie value and opens it again, once. The value is
+ * AES-256-GCM encrypted and authenticated under a key derived (HKDF-SHA256) from the session
+ * secret: the browser holds it but can neither read the PKCE verifier and nonce nor forge one.
+ * A transaction is refused after its TTL and after it was opened once; the latter is
+ * remembered in this process (a replay on another replica still meets the provider's
+ * single-use authorization code).
+ */
+export class LoginTransactions {
+  private readonly keys: readonly Buffer[];
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  private readonly used: LRUCache<string, true>;
+
+  constructor(options: LoginTransactionsOptions) {
+    this.keys = options.secrets.map((secret) =>
+      Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), INFO, 32)),
+    );
+    this.ttlMs = options.ttlMs;
+    this.now = options.now ?? Date.now;
+    this.used = new LRUCache<string, true>({
+      max: options.maxUsed ?? 10_000,
+      // Past its TTL a transaction is refused anyway; no need to remember it longer.
+      ttl: options.ttlMs,
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      perf: { now: this.now },
+    });
+  }
+
+  /** A new transaction for `returnTo`, created now. */
+  create(fields: Omit<LoginTransaction, 'createdAt'>): LoginTransaction {
+    return { ...fields, createdAt: this.now() };
+  }
+
+  seal(transaction: LoginTransaction): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.keys[0] as Buffer, iv);
+    cipher.setAAD(Buffer.from(VERSION));
+    const body = Buffer.concat([cipher.update(JSON.stringify(transaction)), cipher.final()]);
+    return `${VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+  }
+
+  /**
+   * The transaction sealed in `value`, unless it is missing, forged, sealed under an unknown
+   * secret, expired or already taken. Taking it uses it up, whatever happens next.
+   */
+  take(value: string | undefined): LoginTransaction | undefined {
+    const transaction = value === undefined ? undefined : this.open(value);
+    if (!transaction) return undefined;
+    const age = this.now() - transaction.createdAt;
+    if (age < -CLOCK_SKEW_MS || age > this.ttlMs) return undefined;
+    if (this.used.has(transaction.state)) return undefined;
+    this.used.set(transaction.state, true);
+    return transaction;
+  }
+
+  private open(value: string): LoginTransaction | undefined {
+    const [version, data, ...rest] = value.split('.');
+    if (version !== VERSION || data === undefined || rest.length > 0) return undefined;
+    const raw = Buffer.from(data, 'base64url');
+    if (raw.length < IV_BYTES + TAG_BYTES + 1) return undefined;
+    const iv = raw.subarray(0, IV_BYTES);
+    const tag = raw.subarray(raw.length - TAG_BYTES);
+    const body = raw.subarray(IV_BYTES, raw.length - TAG_BYTES);
+    for (const key of this.keys) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, iv);
+        decipher.setAAD(Buffer.from(VERSION));
+        decipher.setAuthTag(tag);
+        const json = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+        const parsed = transactionSchema.safeParse(JSON.parse(json));
+        return parsed.success ? parsed.data : undefined;
+      } catch {
+        // Not sealed under this key: try the next (an older secret).
+      }
+    }
+    return undefined;
+  }
+}

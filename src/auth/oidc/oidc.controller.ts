@@ -1,0 +1,47 @@
+import { Controller, Get, Inject, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { BffError } from '../../http/error-codes';
+import { SessionService } from '../../session/session.service';
+import { OidcAuthenticator } from './oidc-authenticator';
+import { OidcEnabledGuard } from './oidc-enabled.guard';
+
+/**
+ * The two top-level navigations of an OIDC sign-in. No origin or X-CSRF check here (SPEC):
+ * the return from the provider is cross-site by nature, and the state and the login
+ * transaction cookie are what tie it to the browser that started it.
+ */
+@Controller('auth')
+@UseGuards(OidcEnabledGuard)
+export class OidcController {
+  constructor(
+    @Inject(OidcAuthenticator) private readonly authenticator: OidcAuthenticator,
+    @Inject(SessionService) private readonly sessions: SessionService,
+  ) {}
+
+  /** `GET /auth/login?returnTo=/path`: 302 to the provider's authorization endpoint. */
+  @Get('login')
+  async login(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const outcome = await this.authenticator.run(req, res, 'login');
+    if (outcome.kind !== 'ended') throw new Error(`OIDC login ended as ${outcome.kind}`);
+  }
+
+  /**
+   * `GET /auth/callback`: completes the sign-in and starts a fresh session, then 302 to the
+   * transaction's returnTo. Every failure is 401 UNAUTHORIZED and starts no session.
+   */
+  @Get('callback')
+  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const outcome = await this.authenticator.run(req, res, 'callback');
+    switch (outcome.kind) {
+      case 'success':
+        await this.sessions.start(req, outcome.user, { idToken: outcome.info.idToken });
+        res.redirect(302, outcome.info.returnTo);
+        return;
+      case 'failed':
+        throw new BffError('UNAUTHORIZED', outcome.failure.message);
+      case 'ended':
+        // The browser went away before the sign-in completed: nobody to answer.
+        return;
+    }
+  }
+}

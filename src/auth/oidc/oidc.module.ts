@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../../config/config.schema';
+import { LoginTransactions } from './login-transaction';
+import { OidcAuthenticator } from './oidc-authenticator';
+import { OidcClient } from './oidc-client.service';
+import { transactionCookiePolicy } from './oidc-cookie';
+import { OidcController } from './oidc.controller';
+import { OidcEnabledGuard } from './oidc-enabled.guard';
+import { OidcStrategy } from './oidc.strategy';
+import { TransactionCookie } from './transaction-cookie';
+
+/**
+ * Owns OIDC sign-in (enabled by OIDC_ISSUER_URL): discovery, the passport strategy, the login
+ * transaction cookie and the GET /auth/login and /auth/callback routes. Exports the client so
+ * logout can build the provider's end-session URL.
+ */
+@Module({
+  controllers: [OidcController],
+  providers: [
+    OidcClient,
+    OidcEnabledGuard,
+    {
+      provide: TransactionCookie,
+      inject: [ConfigService, OidcClient],
+      useFactory: (config: ConfigService<AppConfig, true>, client: OidcClient) => {
+        const session = config.get('session', { infer: true });
+        // Unused when OIDC is off; the default keeps the factory total.
+        const ttlSeconds = client.settings?.transactionTtlSeconds ?? 600;
+        return new TransactionCookie(
+          new LoginTransactions({ secrets: session.secrets, ttlMs: ttlSeconds * 1000 }),
+          transactionCookiePolicy(session, ttlSeconds),
+        );
+      },
+    },
+    {
+      provide: OidcAuthenticator,
+      inject: [OidcClient, TransactionCookie],
+      useFactory: (client: OidcClient, transactions: TransactionCookie) =>
+        new OidcAuthenticator(new OidcStrategy(client, transactions)),
+    },
+  ],
+  exports: [OidcClient],
+})
+export class OidcModule {}

@@ -1,0 +1,131 @@
+import { Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import * as oidc from 'openid-client';
+import passport from 'passport';
+import { BffError } from '../../http/error-codes';
+import type { SessionUser } from '../../session/session-user';
+import type { OidcClient, OidcSettings } from './oidc-client.service';
+import { needsUserInfo, sessionUserFromClaims, type Claims } from './oidc-user';
+import { describeProviderError, providerUnavailable } from './provider-errors';
+import { safeReturnTo } from './return-to';
+import type { TransactionCookie } from './transaction-cookie';
+
+/** What the route asks of the strategy: send the browser to the provider, or take it back. */
+export interface OidcStep {
+  readonly step: 'login' | 'callback';
+  /** Where the login transaction cookie is written or cleared. */
+  readonly res: Response;
+}
+
+/** Passport's `info` on success: what the session keeps beside the user, and where to go. */
+export interface OidcSuccessInfo {
+  readonly idToken: string;
+  readonly returnTo: string;
+}
+
+/** Passport's challenge on failure: why, in words the browser may see. */
+export interface OidcFailure {
+  readonly message: string;
+}
+
+/**
+ * Authorization code flow with PKCE (S256), state and nonce, as a passport strategy around
+ * openid-client's functions. openid-client's own passport Strategy keeps the transaction in
+ * `req.session`, which the provider's cross-site return does not bring back (the session
+ * cookie is SameSite=Strict), and sends state and nonce only in some cases; here the
+ * transaction lives in its own sealed cookie and both are always sent and checked.
+ *
+ * Passport runs `authenticate` on a per-request object whose prototype is this instance, with
+ * success, fail, redirect and error attached; sessions stay ours (no passport.session()).
+ */
+export class OidcStrategy extends passport.Strategy {
+  override readonly name = 'oidc';
+  private readonly logger = new Logger('Oidc');
+
+  constructor(
+    private readonly client: OidcClient,
+    private readonly transactions: TransactionCookie,
+  ) {
+    super();
+  }
+
+  override authenticate(req: Request, options: OidcStep): void {
+    const step =
+      options.step === 'login' ? this.login(req, options.res) : this.callback(req, options.res);
+    step.catch((err: unknown) => this.error(err as Error));
+  }
+
+  private async login(req: Request, res: Response): Promise<void> {
+    const config = await this.client.configuration();
+    const settings = this.settings();
+    const fields = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+      returnTo: safeReturnTo(req.query.returnTo),
+    };
+    const url = oidc.buildAuthorizationUrl(config, {
+      response_type: 'code',
+      redirect_uri: settings.redirectUri,
+      scope: settings.scopes,
+      code_challenge: await oidc.calculatePKCECodeChallenge(fields.codeVerifier),
+      code_challenge_method: 'S256',
+      state: fields.state,
+      nonce: fields.nonce,
+    });
+    this.transactions.issue(res, fields);
+    this.redirect(url.href);
+  }
+
+  private async callback(req: Request, res: Response): Promise<void> {
+    const transaction = this.transactions.take(req, res);
+    if (!transaction) {
+      return this.refuse('No sign-in in progress here: it expired, was used, or never started');
+    }
+    const config = await this.client.configuration();
+    const settings = this.settings();
+    // The provider redirected to the registered redirect_uri; what this process sees behind a
+    // proxy may differ, and openid-client sends this URL (without the query) as redirect_uri.
+    const currentUrl = new URL(settings.redirectUri);
+    currentUrl.search = new URL(req.originalUrl, currentUrl).search;
+    let user: SessionUser;
+    let info: OidcSuccessInfo;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
+        pkceCodeVerifier: transaction.codeVerifier,
+        expectedState: transaction.state,
+        expectedNonce: transaction.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims() as Claims & { sub: string };
+      const userInfo =
+        needsUserInfo(claims, settings.teamClaim) && config.serverMetadata().userinfo_endpoint
+          ? await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)
+          : undefined;
+      user = sessionUserFromClaims(claims, userInfo, settings.teamClaim);
+      // idTokenExpected: openid-client has refused a response without one.
+      info = { idToken: tokens.id_token as string, returnTo: transaction.returnTo };
+    } catch (err) {
+      this.logger.warn(`OIDC sign-in failed: ${describeProviderError(err)}`);
+      if (providerUnavailable(err)) {
+        throw new BffError('SERVICE_UNAVAILABLE', 'The identity provider cannot be reached');
+      }
+      return this.refuse(
+        err instanceof oidc.AuthorizationResponseError
+          ? 'The identity provider did not sign the user in'
+          : 'The identity provider’s answer could not be verified',
+      );
+    }
+    this.success(user, info);
+  }
+
+  private refuse(message: string): void {
+    const failure: OidcFailure = { message };
+    this.fail(failure, 401);
+  }
+
+  private settings(): OidcSettings {
+    // Routes reach the strategy only when OIDC is configured (OidcEnabledGuard).
+    return this.client.settings as OidcSettings;
+  }
+}

@@ -1,0 +1,565 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import {
+  IDP_CLIENT_ID,
+  IDP_CLIENT_SECRET,
+  startFakeIdp,
+  type FakeIdp,
+} from '../fakes/oidc-provider';
+import { configDirWith } from '../support/config-dir';
+import { freePort } from '../support/free-port';
+import { UUID, type Envelope } from '../support/http';
+import { signIn, writeUsersFile } from '../support/session';
+import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+
+const REDIRECT_URI = `${TEST_ORIGIN}/auth/callback`;
+const POST_LOGOUT_URI = `${TEST_ORIGIN}/`;
+const IDP_URLS = { redirectUri: REDIRECT_URI, postLogoutRedirectUri: POST_LOGOUT_URI };
+
+const LOCAL_USER = {
+  username: 'lin',
+  password: 'local password for lin',
+  name: 'Lin',
+  email: 'lin@example.test',
+};
+
+/** What one Set-Cookie header says. */
+interface SetCookie {
+  name: string;
+  value: string;
+  /** Attributes as written, except Expires (a date that moves). */
+  attributes: string[];
+  /** Max-Age=0 or an Expires in the past: the browser drops the cookie. */
+  deletes: boolean;
+}
+
+function parseSetCookie(header: string): SetCookie {
+  const [pair = '', ...attributes] = header.split('; ');
+  const eq = pair.indexOf('=');
+  const expires = attributes.find((a) => /^expires=/i.test(a));
+  return {
+    name: pair.slice(0, eq),
+    value: pair.slice(eq + 1),
+    attributes: attributes.filter((a) => !/^expires=/i.test(a)),
+    deletes:
+      attributes.some((a) => /^max-age=0$/i.test(a)) ||
+      (expires !== undefined && Date.parse(expires.slice(8)) < Date.now()),
+  };
+}
+
+const setCookiesOf = (res: Response): SetCookie[] => res.headers.getSetCookie().map(parseSetCookie);
+
+/**
+ * Just enough of a browser: one cookie jar per origin (names only: the provider's cookies
+ * differ by path but never collide in one flow), no automatic redirects. The BFF is known by
+ * its public origin (PUBLIC_URL, the origin the provider redirects to); requests to it go to
+ * the test app's real address.
+ */
+class Browser {
+  private readonly jars = new Map<string, Map<string, string>>();
+
+  constructor(private readonly bffUrl: string) {}
+
+  jar(origin: string): Map<string, string> {
+    let jar = this.jars.get(origin);
+    if (!jar) this.jars.set(origin, (jar = new Map<string, string>()));
+    return jar;
+  }
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
+    const jar = this.jar(target.origin);
+    const address =
+      target.origin === TEST_ORIGIN
+        ? new URL(target.href.slice(TEST_ORIGIN.length), this.bffUrl)
+        : target;
+    const headers = new Headers(init.headers);
+    if (jar.size > 0) {
+      headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
+    }
+    const res = await fetch(address, { ...init, headers, redirect: 'manual' });
+    for (const cookie of setCookiesOf(res)) {
+      if (cookie.deletes) jar.delete(cookie.name);
+      else jar.set(cookie.name, cookie.value);
+    }
+    return res;
+  }
+}
+
+/** The one form of a provider page: where it posts, and its named inputs with their values. */
+function formOf(html: string): { action: string; fields: Record<string, string> } {
+  const form = /<form([^>]*)>([\s\S]*?)<\/form>/.exec(html);
+  const action = /action="([^"]+)"/.exec(form?.[1] ?? '')?.[1];
+  if (!form || action === undefined || !/method="post"/.test(form[1] as string)) {
+    throw new Error(`no POST form on the provider page:\n${html.slice(0, 500)}`);
+  }
+  const fields: Record<string, string> = {};
+  for (const input of (form[2] as string).matchAll(/<input[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(input[0])?.[1];
+    if (name !== undefined) fields[name] = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+  }
+  return { action: action.replace(/&amp;/g, '&'), fields };
+}
+
+/** What the user does at the provider: sign in as an account, or cancel on the login page. */
+type AtProvider = { signInAs: string } | { cancel: true };
+
+/**
+ * Walks the provider from its authorization URL as a user would: follows redirects, fills in
+ * the login page (or follows its cancel link) and confirms the consent page. Stops at the BFF's
+ * callback URL (not requested yet) so a test can use, alter or replay it.
+ */
+async function throughProvider(
+  browser: Browser,
+  authorizationUrl: string,
+  user: AtProvider,
+): Promise<string> {
+  let url = authorizationUrl;
+  let res = await browser.request(url);
+  for (let step = 0; step < 20; step++) {
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location') as string, url).href;
+      if (url.startsWith(REDIRECT_URI)) return url;
+      res = await browser.request(url);
+      continue;
+    }
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    if ('cancel' in user) {
+      const abort = /<a href="([^"]+\/abort)"/.exec(html)?.[1];
+      if (abort === undefined) throw new Error('no cancel link on the provider page');
+      url = new URL(abort, url).href;
+      res = await browser.request(url);
+      continue;
+    }
+    const { action, fields } = formOf(html);
+    if (fields.prompt === 'login') {
+      Object.assign(fields, { login: user.signInAs, password: 'any password' });
+    }
+    url = new URL(action, url).href;
+    res = await browser.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
+  }
+  throw new Error('the provider never redirected back to the BFF');
+}
+
+interface LoginStart {
+  /** The provider's authorization URL the BFF redirected to. */
+  authorizationUrl: URL;
+  res: Response;
+}
+
+async function startLogin(browser: Browser, returnTo?: string): Promise<LoginStart> {
+  const query = returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`;
+  const res = await browser.request(`${TEST_ORIGIN}/auth/login${query}`);
+  expect(res.status).toBe(302);
+  return { authorizationUrl: new URL(res.headers.get('location') as string), res };
+}
+
+/** Login, provider, callback: the callback's response (302 on success). */
+async function signInWithOidc(
+  browser: Browser,
+  login: string,
+  returnTo?: string,
+): Promise<Response> {
+  const { authorizationUrl } = await startLogin(browser, returnTo);
+  return browser.request(
+    await throughProvider(browser, authorizationUrl.href, { signInAs: login }),
+  );
+}
+
+async function expectError(res: Response, status: number, code: string): Promise<void> {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as Envelope;
+  expect(body.error.code).toBe(code);
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}
+
+/** A failed callback: 401, the transaction cookie cleared, and no session cookie set. */
+async function expectRefusedCallback(res: Response): Promise<void> {
+  const cookies = setCookiesOf(res);
+  await expectError(res, 401, 'UNAUTHORIZED');
+  expect(cookies.map((c) => [c.name, c.deletes])).toEqual([['gather_oidc', true]]);
+}
+
+const sessionCookieOf = (res: Response): string => {
+  const session = setCookiesOf(res).find((c) => c.name === 'gather_session');
+  if (!session) throw new Error(`no session cookie; status ${res.status}`);
+  return `${session.name}=${session.value}`;
+};
+
+const me = (t: TestApp, cookie: string) => fetch(`${t.url}/auth/me`, { headers: { cookie } });
+
+const logout = (t: TestApp, cookie: string) =>
+  fetch(`${t.url}/auth/logout`, {
+    method: 'POST',
+    headers: { cookie, origin: TEST_ORIGIN, 'x-csrf': '1' },
+  });
+
+const oidcEnv = (idp: Pick<FakeIdp, 'issuer'>): Record<string, string> => ({
+  OIDC_ISSUER_URL: idp.issuer,
+  OIDC_CLIENT_ID: IDP_CLIENT_ID,
+  OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+  OIDC_TEAM_CLAIM: 'groups',
+});
+
+describe('OIDC sign-in against a real provider', () => {
+  let idp: FakeIdp;
+  let gather: FakeGather;
+  let usersFile: string;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    idp = await startFakeIdp(IDP_URLS);
+    gather = await startFakeGather();
+    usersFile = await writeUsersFile([LOCAL_USER]);
+    // OIDC_SCOPES is left unset: its default must apply.
+    t = await startTestApp({
+      ...oidcEnv(idp),
+      GATHER_BASE_URL: gather.baseUrl,
+      AUTH_LOCAL_USERS_FILE: usersFile,
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await gather?.close();
+    await idp?.close();
+    await rm(dirname(usersFile), { recursive: true, force: true });
+  });
+
+  it('GET /auth/login: 302 to the provider with code, PKCE S256, state, nonce, redirect_uri and the default scopes', async () => {
+    const browser = new Browser(t.url);
+    const first = await startLogin(browser);
+    const second = await startLogin(browser);
+    const url = first.authorizationUrl;
+    expect(`${url.origin}${url.pathname}`).toBe(`${idp.issuer}/auth`);
+    const params = Object.fromEntries(url.searchParams);
+    expect(params).toEqual({
+      response_type: 'code',
+      client_id: IDP_CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid profile email',
+      code_challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as unknown,
+      code_challenge_method: 'S256',
+      state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as unknown,
+      nonce: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) as unknown,
+    });
+    const again = second.authorizationUrl.searchParams;
+    for (const name of ['state', 'nonce', 'code_challenge']) {
+      expect(again.get(name)).not.toBe(params[name]);
+    }
+    expect(first.res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('GET /auth/login: keeps the transaction in one HttpOnly, SameSite=Lax, 10-minute cookie and starts no session', async () => {
+    const { res } = await startLogin(new Browser(t.url));
+    const cookies = setCookiesOf(res);
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({
+      name: 'gather_oidc',
+      attributes: ['Max-Age=600', 'Path=/', 'HttpOnly', 'SameSite=Lax'],
+      deletes: false,
+    });
+    // Sealed: nothing of the authorization request can be read from it.
+    const value = (cookies[0] as SetCookie).value;
+    const state = new URL(res.headers.get('location') as string).searchParams.get('state');
+    expect(value).not.toContain(state);
+    expect(Buffer.from(value.slice(3), 'base64url').toString('latin1')).not.toContain(state);
+  });
+
+  it('signs in end to end: returnTo honoured, a Strict session cookie, the transaction cookie cleared', async () => {
+    const browser = new Browser(t.url);
+    const res = await signInWithOidc(browser, 'ada', '/questions?tab=mine#top');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/questions?tab=mine#top');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const cookies = setCookiesOf(res);
+    expect(cookies.map((c) => [c.name, c.deletes]).sort()).toEqual([
+      ['gather_oidc', true],
+      ['gather_session', false],
+    ]);
+    const session = cookies.find((c) => c.name === 'gather_session') as SetCookie;
+    expect(session.attributes).toEqual(['Path=/', 'HttpOnly', 'SameSite=Strict']);
+    expect(browser.jar(TEST_ORIGIN).has('gather_oidc')).toBe(false);
+  });
+
+  it('/auth/me shows the mapped user (team from OIDC_TEAM_CLAIM) and no token; the proxy works', async () => {
+    const cookie = sessionCookieOf(await signInWithOidc(new Browser(t.url), 'ada'));
+    const res = await me(t, cookie);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const body = JSON.parse(text) as { session: { expiresAt: string } };
+    expect(body).toEqual({
+      user: { id: 'ada', name: 'Ada Lovelace', email: 'ada@example.test', team: 'team-a' },
+      session: { expiresAt: body.session.expiresAt },
+    });
+    // A JWT (ID token) starts with base64url '{"': eyJ.
+    expect(text).not.toContain('eyJ');
+
+    gather.reset();
+    const proxied = await fetch(`${t.url}/api/gather/questions?limit=1`, {
+      headers: { cookie, 'x-csrf': '1', origin: TEST_ORIGIN },
+    });
+    expect(proxied.status).toBe(200);
+    expect(gather.requests.map((r) => r.url)).toEqual(['/qsi/gather/questions?limit=1']);
+  });
+
+  it('names a user without `name` by preferred_username, and gives no team without the claim', async () => {
+    const cookie = sessionCookieOf(await signInWithOidc(new Browser(t.url), 'grace'));
+    const body = (await (await me(t, cookie)).json()) as { user: unknown };
+    expect(body.user).toEqual({
+      id: 'grace',
+      name: 'grace.h',
+      email: 'grace@example.test',
+      team: null,
+    });
+  });
+
+  it('issues a new session id: the session cookie the browser had before is dropped', async () => {
+    const browser = new Browser(t.url);
+    const before = await signIn(t, LOCAL_USER.username, LOCAL_USER.password);
+    const [name, value] = before.split('=') as [string, string];
+    browser.jar(TEST_ORIGIN).set(name, value);
+    const after = sessionCookieOf(await signInWithOidc(browser, 'ada'));
+    expect(after).not.toBe(before);
+    expect((await me(t, after)).status).toBe(200);
+    await expectError(await me(t, before), 401, 'UNAUTHORIZED');
+  });
+
+  it('refuses a callback whose state does not match, and starts no session', async () => {
+    const browser = new Browser(t.url);
+    const { authorizationUrl } = await startLogin(browser);
+    const callback = new URL(
+      await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' }),
+    );
+    callback.searchParams.set('state', 'a-state-of-another-login');
+    await expectRefusedCallback(await browser.request(callback.href));
+  });
+
+  it('refuses a callback without the transaction cookie', async () => {
+    const browser = new Browser(t.url);
+    const { authorizationUrl } = await startLogin(browser);
+    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    browser.jar(TEST_ORIGIN).delete('gather_oidc');
+    await expectRefusedCallback(await browser.request(callback));
+  });
+
+  it('refuses a replayed callback, even with the transaction cookie sent again', async () => {
+    const browser = new Browser(t.url);
+    const { authorizationUrl } = await startLogin(browser);
+    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    const transaction = browser.jar(TEST_ORIGIN).get('gather_oidc') as string;
+    expect((await browser.request(callback)).status).toBe(302);
+
+    // The same URL again: the browser no longer has the transaction cookie.
+    await expectRefusedCallback(await browser.request(callback));
+    // An attacker who kept both the URL and the cookie.
+    const replay = await fetch(`${t.url}${new URL(callback).pathname}${new URL(callback).search}`, {
+      headers: { cookie: `gather_oidc=${transaction}` },
+      redirect: 'manual',
+    });
+    await expectRefusedCallback(replay);
+  });
+
+  it('refuses a forged transaction cookie', async () => {
+    const browser = new Browser(t.url);
+    const { authorizationUrl } = await startLogin(browser);
+    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    const jar = browser.jar(TEST_ORIGIN);
+    const sealed = Buffer.from((jar.get('gather_oidc') as string).slice(3), 'base64url');
+    sealed[20] = (sealed[20] as number) ^ 1;
+    jar.set('gather_oidc', `v1.${sealed.toString('base64url')}`);
+    await expectRefusedCallback(await browser.request(callback));
+  });
+
+  it('answers a provider error (the user cancels at the provider) with 401 and no session', async () => {
+    const browser = new Browser(t.url);
+    const { authorizationUrl } = await startLogin(browser);
+    const callback = await throughProvider(browser, authorizationUrl.href, { cancel: true });
+    expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
+    await expectRefusedCallback(await browser.request(callback));
+  });
+
+  it.each([
+    ['protocol-relative', '//evil.example'],
+    ['backslash', '/\\evil.example'],
+    ['absolute URL', 'https://evil.example/'],
+    ['encoded slashes', '/%2F%2Fevil.example'],
+    ['encoded backslash', '/%5Cevil.example'],
+    ['control characters', '/a\r\nSet-Cookie: x=1'],
+    ['encoded control characters', '/%09/evil.example'],
+  ])('redirects to / after sign-in when returnTo is %s', async (_case, returnTo) => {
+    const res = await signInWithOidc(new Browser(t.url), 'ada', returnTo);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/');
+  });
+
+  it('logout: the provider end-session URL with id_token_hint and post_logout_redirect_uri, which the provider accepts; the old cookie then gets 401', async () => {
+    const browser = new Browser(t.url);
+    const cookie = sessionCookieOf(await signInWithOidc(browser, 'ada'));
+    const res = await logout(t, cookie);
+    expect(res.status).toBe(200);
+    const { logoutUrl } = (await res.json()) as { logoutUrl: string };
+    const url = new URL(logoutUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${idp.issuer}/session/end`);
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      id_token_hint: expect.stringMatching(/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/) as unknown,
+      post_logout_redirect_uri: POST_LOGOUT_URI,
+      client_id: IDP_CLIENT_ID,
+    });
+    await expectError(await me(t, cookie), 401, 'UNAUTHORIZED');
+
+    // The provider takes the hint: its confirmation form ends back at PUBLIC_URL + '/'.
+    const page = await browser.request(logoutUrl);
+    expect(page.status).toBe(200);
+    const { action, fields } = formOf(await page.text());
+    const done = await browser.request(new URL(action, logoutUrl).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, logout: 'yes' }).toString(),
+    });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe(POST_LOGOUT_URI);
+  });
+
+  it('logout after a local sign-in has no end-session URL', async () => {
+    const cookie = await signIn(t, LOCAL_USER.username, LOCAL_USER.password);
+    const res = await logout(t, cookie);
+    expect(await res.json()).toEqual({ logoutUrl: null });
+  });
+
+  it('keeps local sign-in on POST /auth/login next to OIDC on GET', async () => {
+    const cookie = await signIn(t, LOCAL_USER.username, LOCAL_USER.password);
+    expect((await me(t, cookie)).status).toBe(200);
+  });
+
+  it('never logs a token or the client secret', async () => {
+    const cookie = sessionCookieOf(await signInWithOidc(new Browser(t.url), 'ada'));
+    const { logoutUrl } = (await (await logout(t, cookie)).json()) as { logoutUrl: string };
+    const idToken = new URL(logoutUrl).searchParams.get('id_token_hint') as string;
+    const logs = t.logs();
+    expect(logs).toContain('/auth/callback');
+    expect(logs).not.toContain(idToken.split('.')[1]);
+    expect(logs).not.toContain(IDP_CLIENT_SECRET);
+  });
+});
+
+describe('an expired login transaction', () => {
+  let idp: FakeIdp;
+  let configDir: string;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp(IDP_URLS);
+    configDir = await configDirWith('auth:\n  oidc:\n    transactionTtlSeconds: 1');
+    t = await startTestApp(oidcEnv(idp), configDir);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+    await rm(configDir, { recursive: true, force: true });
+  });
+
+  it('sets the cookie for the configured lifetime, and refuses a callback after it', async () => {
+    const browser = new Browser(t.url);
+    const { authorizationUrl, res } = await startLogin(browser);
+    expect(setCookiesOf(res)[0]?.attributes).toContain('Max-Age=1');
+    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    await sleep(1100);
+    // The test's jar ignores Max-Age and still sends the cookie: the server must refuse it.
+    expect(browser.jar(TEST_ORIGIN).has('gather_oidc')).toBe(true);
+    await expectRefusedCallback(await browser.request(callback));
+  });
+});
+
+describe('the transaction cookie with COOKIE_SECURE=true behind a TLS proxy', () => {
+  let idp: FakeIdp;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp(IDP_URLS);
+    t = await startTestApp({ ...oidcEnv(idp), COOKIE_SECURE: 'true', TRUST_PROXY: '1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('is __Host-gather_oidc, Secure and still SameSite=Lax', async () => {
+    const res = await fetch(`${t.url}/auth/login`, {
+      headers: { 'x-forwarded-proto': 'https' },
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(302);
+    expect(setCookiesOf(res)).toEqual([
+      {
+        name: '__Host-gather_oidc',
+        value: expect.stringMatching(/^v1\.[\w-]+$/) as unknown,
+        attributes: ['Max-Age=600', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'],
+        deletes: false,
+      },
+    ]);
+  });
+});
+
+describe('a provider unreachable at start-up', () => {
+  let idp: FakeIdp | undefined;
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    t = await startTestApp({ ...oidcEnv({ issuer: `http://127.0.0.1:${port}` }) });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('starts anyway, answers 503 until the provider answers, then signs in', async () => {
+    expect(t.logs()).toContain(`OIDC discovery at http://127.0.0.1:${port} failed`);
+    await expectError(
+      await fetch(`${t.url}/auth/login`, { redirect: 'manual' }),
+      503,
+      'SERVICE_UNAVAILABLE',
+    );
+
+    idp = await startFakeIdp({ ...IDP_URLS, port });
+    const res = await signInWithOidc(new Browser(t.url), 'ada');
+    expect(res.status).toBe(302);
+    expect((await me(t, sessionCookieOf(res))).status).toBe(200);
+  });
+});
+
+describe('without OIDC_ISSUER_URL', () => {
+  let usersFile: string;
+  let t: TestApp;
+  beforeAll(async () => {
+    usersFile = await writeUsersFile([LOCAL_USER]);
+    t = await startTestApp({ AUTH_LOCAL_USERS_FILE: usersFile });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await rm(dirname(usersFile), { recursive: true, force: true });
+  });
+
+  it('GET /auth/login and /auth/callback are 404 NOT_FOUND; POST /auth/login stays local', async () => {
+    await expectError(
+      await fetch(`${t.url}/auth/login?returnTo=/x`, { redirect: 'manual' }),
+      404,
+      'NOT_FOUND',
+    );
+    await expectError(
+      await fetch(`${t.url}/auth/callback?code=x&state=y`, { redirect: 'manual' }),
+      404,
+      'NOT_FOUND',
+    );
+    const cookie = await signIn(t, LOCAL_USER.username, LOCAL_USER.password);
+    expect((await me(t, cookie)).status).toBe(200);
+  });
+});

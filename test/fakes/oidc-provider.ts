@@ -1,0 +1,132 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** The accounts the provider knows, by login name (= `sub`), and the claims it releases. */
+export const IDP_ACCOUNTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  ada: { name: 'Ada Lovelace', email: 'ada@example.test', groups: ['team-a', 'team-z'] },
+  // No `name` (the BFF falls back to preferred_username) and no team.
+  grace: { preferred_username: 'grace.h', email: 'grace@example.test', groups: [] },
+};
+
+export const IDP_CLIENT_ID = 'gather-bff';
+export const IDP_CLIENT_SECRET = 'fake-idp-client-secret-0123456789';
+
+export interface FakeIdpOptions {
+  /** The BFF's PUBLIC_URL + /auth/callback, registered for the client. */
+  redirectUri: string;
+  /** The BFF's PUBLIC_URL + /, registered for RP-initiated logout. */
+  postLogoutRedirectUri: string;
+  /** Listen here instead of on a fresh port (to bring a stopped provider back). */
+  port?: number;
+}
+
+export interface FakeIdp {
+  /** `http://127.0.0.1:<port>`, the value for OIDC_ISSUER_URL. */
+  readonly issuer: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The little of oidc-provider's API this fake uses (the package ships no types). */
+interface ProviderInstance {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+}
+type ProviderClass = new (issuer: string, configuration: object) => ProviderInstance;
+
+/**
+ * A real OpenID Provider (oidc-provider, the certified implementation) on a loopback port:
+ * one confidential client (client_secret_basic) for the BFF, PKCE required, the default
+ * development login and consent pages (any password is accepted for a known login), and
+ * RP-initiated logout. `groups` is released with the `profile` scope, so the BFF's default
+ * OIDC_SCOPES bring the team claim along; profile and email claims come from userinfo, as
+ * with many real providers.
+ */
+export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
+  // ESM-only and untyped: a dynamic import with a computed specifier.
+  const specifier = 'oidc-provider';
+  const { default: Provider } = (await import(specifier)) as { default: ProviderClass };
+
+  const sockets = new Set<Socket>();
+  const server = createServer();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+    format: 'jwk',
+  });
+  const restoreConsole = quietDevelopmentNotices();
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: IDP_CLIENT_ID,
+        client_secret: IDP_CLIENT_SECRET,
+        redirect_uris: [options.redirectUri],
+        post_logout_redirect_uris: [options.postLogoutRedirectUri],
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    pkce: { required: () => true },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username', 'groups'],
+      email: ['email'],
+    },
+    findAccount: (_ctx: unknown, sub: string) => {
+      const claims = Object.hasOwn(IDP_ACCOUNTS, sub) ? IDP_ACCOUNTS[sub] : undefined;
+      return claims && { accountId: sub, claims: () => ({ sub, ...claims }) };
+    },
+    jwks: { keys: [{ ...signingKey, kid: 'fake-idp-1', use: 'sig', alg: 'RS256' }] },
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+    },
+    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+  });
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    port,
+    close: async () => {
+      restoreConsole();
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/**
+ * oidc-provider prints a warning for each development shortcut a test fake takes on purpose
+ * (in-memory storage, development interactions); Jest would show each with a stack trace.
+ */
+function quietDevelopmentNotices(): () => void {
+  const { warn, info } = console;
+  const filter =
+    (write: (...args: unknown[]) => void) =>
+    (...args: unknown[]): void => {
+      if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
+      write(...args);
+    };
+  console.warn = filter(warn);
+  console.info = filter(info);
+  return () => {
+    console.warn = warn;
+    console.info = info;
+  };
+}
