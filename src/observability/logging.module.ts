@@ -9,6 +9,11 @@ import { assignRequestId } from '../http/request-id';
 type LoggedRequest = IncomingMessage & { session?: { user?: { id?: string } } };
 type LoggedResponse = ServerResponse & { locals?: { gatherRequestId?: string } };
 
+/** The OIDC callback's query carries the authorization code and state: logged without it. */
+function loggedUrl(url: string): string {
+  return url.startsWith('/auth/callback?') ? '/auth/callback?[redacted]' : url;
+}
+
 function outcome(req: IncomingMessage, res: ServerResponse, line: object): object {
   return {
     ...line,
@@ -51,7 +56,7 @@ export class LoggingModule {
                 req: (req: { id: string; method: string; url: string }) => ({
                   id: req.id,
                   method: req.method,
-                  url: req.url,
+                  url: loggedUrl(req.url),
                 }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },

@@ -61,6 +61,13 @@ describe('request logs', () => {
     expect(raw).not.toContain(cookie.split('=')[1]);
   });
 
+  it("never logs the OIDC callback's code and state", async () => {
+    const res = await send(t.url, { path: '/auth/callback?code=secret-code-123&state=s-456' });
+    const { raw, parsed } = lineFor(res.headers['x-request-id'] as string);
+    expect(parsed.req.url).toBe('/auth/callback?[redacted]');
+    expect(raw).not.toContain('secret-code-123');
+  });
+
   it('logs an error answer with its request id and no user when signed out', async () => {
     const res = await send(t.url, { path: '/api/gather/questions', headers: { 'x-csrf': '1' } });
     expect(res.status).toBe(401);
