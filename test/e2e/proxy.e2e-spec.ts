@@ -349,6 +349,44 @@ describe('ANY /api/gather/* — the proxy', () => {
     });
   });
 
+  describe('clients that go away', () => {
+    /** Writes `bytes` on a fresh connection, waits, then drops it without reading an answer. */
+    const abandon = async (bytes: string, waitMs: number): Promise<void> => {
+      const { createConnection } = await import('node:net');
+      const url = new URL(t.url);
+      const socket = createConnection(Number(url.port), url.hostname);
+      socket.on('error', () => undefined);
+      socket.write(bytes);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      socket.destroy();
+    };
+    const head = (method: string, path: string, extra = ''): string =>
+      `${method} ${path} HTTP/1.1\r\nHost: x\r\nOrigin: ${TEST_ORIGIN}\r\nX-CSRF: 1\r\nCookie: ${cookie}\r\n${extra}`;
+
+    it('survives an upload cut short, a wait for a slow Gather and a download cut short', async () => {
+      await abandon(
+        `${head('POST', '/api/gather/q', 'Content-Length: 500\r\n')}\r\n${'x'.repeat(10)}`,
+        100,
+      );
+      let answerSlowly: () => void = () => undefined;
+      fake.handle = (_req, res) => {
+        answerSlowly = () => res.end('late');
+      };
+      await abandon(`${head('GET', '/api/gather/slow')}\r\n`, 100);
+      answerSlowly();
+      fake.handle = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write(Buffer.alloc(1024 * 1024, 'x'));
+        setTimeout(() => res.end(Buffer.alloc(1024 * 1024, 'y')), 200);
+      };
+      await abandon(`${head('GET', '/api/gather/big')}\r\n`, 100);
+      fake.reset();
+      const res = await call({ path: '/api/gather/after' });
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ method: 'GET', url: '/qsi/gather/after' });
+    });
+  });
+
   it('never shows the key in a response or a log line', () => {
     expect(seen.length).toBeGreaterThan(20);
     expect(seen.join('\n')).not.toContain(TEST_KEY);
