@@ -22,6 +22,7 @@ import { LoginRateLimitGuard } from './login-rate-limit.guard';
 import { RateLimitModule } from './rate-limit.module';
 import { UpstreamBudgetGuard } from './upstream-budget.guard';
 import { UserRateLimitGuard } from './user-rate-limit.guard';
+import { UpstreamPathGuard } from '../gather/upstream-path.guard';
 
 /** Stands in for the session guard: the user is whoever `x-test-user` names. */
 @Injectable()
@@ -40,7 +41,7 @@ let reached = 0;
 @Controller()
 class ProbeController {
   @All('api/gather/*path')
-  @UseGuards(HeaderUserGuard, UserRateLimitGuard, UpstreamBudgetGuard)
+  @UseGuards(UpstreamPathGuard, HeaderUserGuard, UserRateLimitGuard, UpstreamBudgetGuard)
   proxy(): { ok: true } {
     reached += 1;
     return { ok: true };

@@ -2,27 +2,14 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import type { ThrottlerOptions } from '@nestjs/throttler';
+import type { Request } from 'express';
+import '../gather/proxy-request';
 import type { AppConfig, RouteLimitRule } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
 import { RateLimitStore } from './rate-limit.store';
 import { pathPattern } from '../http/path-pattern';
 import { StoreBackedThrottlerGuard } from './store-backed-throttler.guard';
 import { StoreFailurePolicy } from './store-failure.policy';
-
-interface ProxiedRequest {
-  method: string;
-  user?: { id?: unknown };
-  /** Set by the proxy's path guard: the checked path below the Gather base URL. */
-  gatherTarget?: { path: string };
-  params?: Record<string, string | string[] | undefined>;
-}
-
-/** The path below /api/gather that Gather will see, as the allow-list judged it. */
-function proxiedPath(req: ProxiedRequest): string {
-  if (req.gatherTarget) return req.gatherTarget.path;
-  const path = req.params?.path;
-  return `/${Array.isArray(path) ? path.join('/') : (path ?? '')}`;
-}
 
 function routeThrottler(rule: RouteLimitRule, index: number): ThrottlerOptions {
   const pattern = pathPattern(rule.path);
@@ -32,9 +19,10 @@ function routeThrottler(rule: RouteLimitRule, index: number): ThrottlerOptions {
     limit: rule.limit,
     ttl: rule.windowSeconds * 1000,
     skipIf: (context: ExecutionContext) => {
-      const req = context.switchToHttp().getRequest<ProxiedRequest>();
+      // The path below /api/gather as UpstreamPathGuard checked it, which runs first.
+      const req = context.switchToHttp().getRequest<Request>();
       const methodMatches = rule.method === '*' || rule.method === req.method;
-      return !(methodMatches && pattern.test(proxiedPath(req)));
+      return !(methodMatches && pattern.test(req.gatherTarget?.path ?? ''));
     },
   };
 }
@@ -61,7 +49,7 @@ export class UserRateLimitGuard extends StoreBackedThrottlerGuard {
     super({ throttlers }, storage, reflector, failure);
   }
 
-  protected override getTracker(req: ProxiedRequest): Promise<string> {
+  protected override getTracker(req: Request): Promise<string> {
     const id = req.user?.id;
     // Without a signed-in user there is nothing to count by; never fall back to the address.
     if (typeof id !== 'string' || id === '') throw new BffError('UNAUTHORIZED');
