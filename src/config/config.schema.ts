@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acceptableIssuer } from '../auth/oidc/issuer-url';
+import { acceptableIssuer } from './issuer-url';
 
 /** A key source as configuration names it; keys/ turns it into a loader. */
 const keySourceSchema = z.discriminatedUnion('kind', [

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import * as oidc from 'openid-client';
 import type { AppConfig } from '../../config/config.schema';
 import { BffError } from '../../http/error-codes';
-import { insecureIssuerAllowed } from './issuer-url';
+import { insecureIssuerAllowed } from '../../config/issuer-url';
 import { describeProviderError } from './provider-errors';
 
 /** Longest wait for any one request to the provider: discovery, token, userinfo. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Env } from '../../config/load-config';
-import { acceptableIssuer, insecureIssuerAllowed } from './issuer-url';
+import { acceptableIssuer, insecureIssuerAllowed } from '../../config/issuer-url';
 
 const CONFIG_DIR = join(__dirname, '..', '..', '..', 'config');
 
