@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const PACKAGE = join(__dirname, '..', '..', 'packages', 'client');
+const TSC = require.resolve('typescript/bin/tsc');
+
+/** A consumer's TypeScript: the published types must check, and misuse must not. */
+const CONSUMER_TS = `
+import { createGatherClient, GatherError, type Me, type SessionInfo } from '@gather-bff/client';
+const client = createGatherClient({ onUnauthorized: (e: GatherError) => void e.requestId });
+export const me: Promise<Me> = client.me();
+export const sessions: Promise<SessionInfo[]> = client.sessions();
+// @ts-expect-error -- the wrappers are typed
+export const wrong: Promise<string> = client.me();
+export const code: string = new GatherError({ status: 0, code: 'NETWORK_ERROR', message: '', requestId: null }).code;
+`;
+
+/** A browser app's settings: the DOM, no Node types. */
+const CONSUMER_TSCONFIG = {
+  compilerOptions: {
+    strict: true,
+    noEmit: true,
+    module: 'nodenext',
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    types: [],
+  },
+  files: ['consumer.mts'],
+};
+
+/** A consumer in plain Node ESM, resolving the package through its exports map. */
+const CONSUMER_MJS = `
+import { createGatherClient, GatherError } from '@gather-bff/client';
+const envelope = { error: { code: 'NOT_FOUND', message: 'Resource not found' }, meta: { requestId: 'r-1', timestamp: 't' } };
+const fetch = async () => new Response(JSON.stringify(envelope), { status: 404, headers: { 'content-type': 'application/json' } });
+try {
+  await createGatherClient({ fetch }).gather('/questions/q_99');
+} catch (err) {
+  console.log(JSON.stringify({ isGatherError: err instanceof GatherError, status: err.status, code: err.code, requestId: err.requestId }));
+}
+`;
+
+describe('the @gather-bff/client package', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gather-client-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('declares ESM, types and no runtime dependencies', () => {
+    const manifest = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest).toMatchObject({
+      name: '@gather-bff/client',
+      type: 'module',
+      types: './dist/index.d.ts',
+      exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+    });
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+      expect(manifest[field]).toBeUndefined();
+    }
+  });
+
+  it('builds to ES modules with declarations that a consumer imports by name', async () => {
+    const installed = join(dir, 'node_modules', '@gather-bff', 'client');
+    mkdirSync(installed, { recursive: true });
+    cpSync(join(PACKAGE, 'package.json'), join(installed, 'package.json'));
+    await run(process.execPath, [
+      TSC,
+      '-p',
+      join(PACKAGE, 'tsconfig.build.json'),
+      '--outDir',
+      join(installed, 'dist'),
+    ]);
+    const built = readdirSync(join(installed, 'dist'));
+    expect(built).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'gather-client.js']));
+    expect(built.filter((f) => f.includes('spec'))).toEqual([]);
+    const js = readFileSync(join(installed, 'dist', 'gather-client.js'), 'utf8');
+    expect(js).toMatch(/^export function createGatherClient/m);
+    expect(js).not.toMatch(/\brequire\(/);
+
+    writeFileSync(join(dir, 'consumer.mts'), CONSUMER_TS);
+    writeFileSync(join(dir, 'consumer.mjs'), CONSUMER_MJS);
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG));
+    // The @ts-expect-error line fails the check if the types were lost (any) or wrong.
+    await run(process.execPath, [TSC, '-p', dir]).catch((err: Error & { stdout?: string }) => {
+      throw new Error(`${err.message}\n${err.stdout ?? ''}`);
+    });
+    const { stdout } = await run(process.execPath, [join(dir, 'consumer.mjs')], { cwd: dir });
+    expect(JSON.parse(stdout)).toEqual({
+      isGatherError: true,
+      status: 404,
+      code: 'NOT_FOUND',
+      requestId: 'r-1',
+    });
+  }, 60_000);
+});
