@@ -1,0 +1,103 @@
+// The bench's results: medians across rounds per target and concurrency, the table, and the
+// targets of issue #8 each judged PASS or MISS (SKIP when the run could not measure it).
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+/** A number with `digits` decimals; '-' for none (a run without a single 2xx answer). */
+export const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+/** One target at one concurrency over its rounds: medians; failures and memory at their worst. */
+export function summarize(runs) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    non2xx: sum(runs.map((r) => r.non2xx)),
+    errors: sum(runs.map((r) => r.errors)),
+    rssMB: Math.max(...runs.map((r) => r.rssMB)),
+  };
+}
+
+const COLUMNS = [
+  ['target', 12, (s) => s.target],
+  ['c', 3, (s) => String(s.c)],
+  ['req/s', 8, (s) => fixed(s.rps, 0)],
+  ['p50 ms', 8, (s) => fixed(s.p50Ms, 3)],
+  ['p99 ms', 8, (s) => fixed(s.p99Ms, 3)],
+  ['non-2xx', 8, (s) => String(s.non2xx)],
+  ['errors', 7, (s) => String(s.errors)],
+  ['RSS MB', 7, (s) => fixed(s.rssMB, 1)],
+];
+
+/** `rows`: summaries with their `target` and `c`. */
+export function table(rows) {
+  const line = (cells) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(COLUMNS[i][1]) : cell.padStart(COLUMNS[i][1])));
+  return [
+    line(COLUMNS.map(([title]) => title)).join('  '),
+    ...rows.map((row) => line(COLUMNS.map(([, , cell]) => cell(row))).join('  ')),
+  ].join('\n');
+}
+
+/** One target: `value` judged by `pass`, or SKIP when it could not be measured (undefined). */
+const verdict = (what, target, value, pass, shown = (v) => v.toFixed(2)) => ({
+  what,
+  target,
+  value: value === undefined ? 'not measured' : shown(value),
+  pass: value === undefined ? null : pass(value),
+});
+
+/**
+ * Issue #8's targets, from `get(target, c)` (a summary, undefined for a target that did not
+ * run) and the failures seen during warm-up, which count against "zero non-2xx" too.
+ */
+export function verdicts(get, warmupFailures) {
+  const [direct1, bare1, bare32, mem1, mem32] = [
+    get('direct', 1),
+    get('bare', 1),
+    get('bare', 32),
+    get('bff-memory', 1),
+    get('bff-memory', 32),
+  ];
+  const redis32 = get('bff-redis', 32);
+  const bffs = [mem1, mem32, get('bff-redis', 1), redis32].filter(Boolean);
+  const all = ['direct', 'bare', 'bff-memory', 'bff-redis'].flatMap((t) => [get(t, 1), get(t, 32)]);
+  const failures = sum(all.filter(Boolean).map((s) => s.non2xx + s.errors)) + warmupFailures;
+  return [
+    verdict('c=32 req/s, bff-memory / bare', '>= 0.75', mem32.rps / bare32.rps, (r) => r >= 0.75),
+    verdict(
+      'c=1 p50 added, bff-memory - direct',
+      '<= 250 µs',
+      (mem1.p50Ms - direct1.p50Ms) * 1000,
+      (us) => us <= 250,
+      (us) => `${us.toFixed(0)} µs`,
+    ),
+    verdict('c=1 p99, bff-memory / bare', '<= 2', mem1.p99Ms / bare1.p99Ms, (r) => r <= 2),
+    verdict(
+      'c=32 req/s, bff-redis / bff-memory',
+      '>= 0.75',
+      redis32 && redis32.rps / mem32.rps,
+      (r) => r >= 0.75,
+    ),
+    verdict(
+      'BFF RSS after load, worst',
+      '<= 200 MB',
+      Math.max(...bffs.map((s) => s.rssMB)),
+      (mb) => mb <= 200,
+      (mb) => `${mb.toFixed(1)} MB`,
+    ),
+    verdict('non-2xx answers and errors under load', '0', failures, (n) => n === 0, String),
+  ];
+}
+
+export const mark = (pass) => (pass === null ? 'SKIP' : pass ? 'PASS' : 'MISS');
+
+export function verdictLines(list) {
+  return list.map(
+    (v) => `${mark(v.pass)}  ${v.what.padEnd(40)} ${v.value.padStart(10)}   target ${v.target}`,
+  );
+}
