@@ -4,7 +4,9 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import type { AppConfig } from './config/config.schema';
-import { installServerErrorHooks } from './http/server-hooks';
+import { ProxyPipeline } from './gather/proxy-pipeline';
+import { PROXY_PREFIX } from './gather/path-policy';
+import { installServerErrorHooks, limitHeaderTime, routeAheadOfExpress } from './http/server-hooks';
 
 /**
  * Builds the application for a validated configuration: the one factory behind `main.ts`,
@@ -26,7 +28,11 @@ export async function createApp(
   app.set('trust proxy', config.server.trustProxy);
   app.use(helmet());
   app.enableShutdownHooks();
-  installServerErrorHooks(app.getHttpServer());
+  const server = app.getHttpServer();
+  installServerErrorHooks(server);
+  limitHeaderTime(server);
+  const pipeline = app.get(ProxyPipeline);
+  routeAheadOfExpress(server, `${PROXY_PREFIX}/`, (req, res) => pipeline.handle(req, res));
   return app;
 }
 

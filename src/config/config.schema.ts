@@ -65,6 +65,8 @@ export const configSchema = z.object({
     .prefault({}),
   proxy: z.object({
     maxBodyBytes: positive,
+    /** All request bodies held in memory at once, across requests; past it new uploads get 503. */
+    maxBufferedBytes: positive,
     allow: z.array(allowRuleSchema).min(1),
   }),
   session: z.object({

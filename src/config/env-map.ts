@@ -35,6 +35,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'VAULT_K8S_TOKEN_FILE', path: ['vault', 'k8sTokenFile'] },
   { env: 'VAULT_K8S_MOUNT', path: ['vault', 'k8sMount'] },
   { env: 'PROXY_MAX_BODY_BYTES', path: ['proxy', 'maxBodyBytes'] },
+  { env: 'PROXY_MAX_BUFFERED_BYTES', path: ['proxy', 'maxBufferedBytes'] },
   { env: 'SESSION_SECRET', path: ['session', 'secrets'], parse: list },
   { env: 'SESSION_IDLE_TIMEOUT_SECONDS', path: ['session', 'idleTimeoutSeconds'] },
   { env: 'SESSION_ABSOLUTE_TIMEOUT_SECONDS', path: ['session', 'absoluteTimeoutSeconds'] },

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../keys/keys.module';
-import { GatherController } from './gather.controller';
-import { GatherProxy } from './gather-proxy.service';
-import { RoutePolicyGuard } from './route-policy.guard';
-import { UpstreamPathGuard } from './upstream-path.guard';
+import { GatherForwarder } from './gather-forwarder';
+import { ProxyPipeline } from './proxy-pipeline';
 
-/** The proxy to Gather: route policy, header policy, error pass-through and key rotation on 401. */
+/**
+ * The proxy to Gather: the `/api/gather/*` pipeline (path, origin, session, allow-list, rate
+ * limit, body) and the forwarder behind it (header policy, error pass-through, key rotation on
+ * 401). Mounted ahead of Express by the bootstrap, not as a controller.
+ */
 @Module({
   imports: [KeysModule],
-  controllers: [GatherController],
-  providers: [GatherProxy, UpstreamPathGuard, RoutePolicyGuard],
+  providers: [GatherForwarder, ProxyPipeline],
+  exports: [ProxyPipeline],
 })
 export class GatherModule {}

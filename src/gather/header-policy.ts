@@ -12,9 +12,10 @@ const HOP_BY_HOP = [
 ];
 
 /**
- * Browser headers that never reach Gather: credentials (the BFF's session is not Gather's), the
- * forwarding headers the BFF sets alone, the BFF's own CSRF marker, and `expect` (the body is
- * already buffered, and a 100-continue dance would skip the proxy's request hook).
+ * Browser headers that never reach Gather (docs/contract.md, "Headers to Gather"): credentials
+ * (the BFF's session is not Gather's), the forwarding headers the BFF sets alone, headers that
+ * would let the browser pick the method, path or client identity upstream, trace context the
+ * BFF does not continue, the BFF's own CSRF marker, and `expect` (the body is already buffered).
  */
 const DROP_TO_GATHER = new Set([
   ...HOP_BY_HOP,
@@ -28,21 +29,56 @@ const DROP_TO_GATHER = new Set([
   'x-forwarded-proto',
   'x-forwarded-host',
   'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
   'forwarded',
   'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+  'traceparent',
+  'tracestate',
+  'baggage',
   'x-csrf',
   'expect',
   'content-length',
 ]);
 
-/** Gather headers that never reach the browser. */
+/**
+ * Gather headers that never reach the browser (docs/contract.md, "Headers to the browser"):
+ * cookies and keys, what describes Gather's servers, cross-origin grants the BFF's origin never
+ * makes, and every security header, since the BFF's own always win. `location` is rewritten
+ * apart (see gatherLocation).
+ */
 const DROP_TO_BROWSER = new Set([
   ...HOP_BY_HOP,
   'set-cookie',
   'x-api-key',
   'x-powered-by',
+  'server',
   'x-request-id',
+  'location',
+  'clear-site-data',
+  'alt-svc',
+  'content-security-policy',
+  'content-security-policy-report-only',
+  'strict-transport-security',
+  'x-frame-options',
+  'x-content-type-options',
+  'x-xss-protection',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'origin-agent-cluster',
+  'referrer-policy',
 ]);
+
+/** Whole families of Gather headers that never reach the browser. */
+const DROPPED_PREFIXES_TO_BROWSER = ['access-control-', 'cross-origin-'];
 
 /** Header names listed in a `Connection` header are hop-by-hop for this message too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
@@ -90,6 +126,7 @@ export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHea
   const out: OutgoingHttpHeaders = {};
   for (const name in upstream) {
     if (DROP_TO_BROWSER.has(name) || listed?.has(name)) continue;
+    if (DROPPED_PREFIXES_TO_BROWSER.some((prefix) => name.startsWith(prefix))) continue;
     out[name] = upstream[name];
   }
   return out;

@@ -24,6 +24,11 @@ describe('upstreamTarget', () => {
       path: '/caf%C3%A9/a.b/..x',
       search: '',
     });
+    // Encoded reserved characters are data, and `;` in the query is the query's business.
+    expect(upstreamTarget('/api/gather/a%20b%3Bc%40%2B?x=1;y=2')).toEqual({
+      path: '/a%20b%3Bc%40%2B',
+      search: '?x=1;y=2',
+    });
   });
 
   it.each([
@@ -48,6 +53,16 @@ describe('upstreamTarget', () => {
     ['/api/gather//x', 'empty segment'],
     ['http://evil.example/api/gather/x', 'absolute-form target'],
     ['/api/gatherx/y', 'outside the prefix'],
+    ['/api/gather/questions/..;/..;/admin', 'dot-dot with a path parameter'],
+    ['/api/gather/a/.;/b', 'dot with a path parameter'],
+    ['/api/gather/a;jsessionid=1/b', 'path parameter'],
+    ['/api/gather/question%73/d', 'encoded unreserved letter'],
+    ['/api/gather/%71uestions', 'encoded unreserved letter, first'],
+    ['/api/gather/a%2Eb', 'encoded dot inside a segment'],
+    ['/api/gather/%30', 'encoded digit'],
+    ['/api/gather/%2d%5F%7e', 'encoded - _ ~'],
+    ['/api/gather/a#b', 'raw fragment'],
+    ['/api/gather/a?b#c', 'raw fragment in the query'],
   ])('refuses %s (%s) with BAD_REQUEST', (url) => {
     expect(codeOf(() => upstreamTarget(url))).toBe('BAD_REQUEST');
   });

@@ -26,6 +26,8 @@ describe('envelopeOf', () => {
   it("maps every code to SPEC's status", () => {
     expect(ERROR_STATUS).toEqual({
       BAD_REQUEST: 400,
+      REQUEST_TIMEOUT: 408,
+      EXPECTATION_FAILED: 417,
       UNAUTHORIZED: 401,
       INVALID_CREDENTIALS: 401,
       CSRF_REQUIRED: 403,

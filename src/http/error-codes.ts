@@ -1,6 +1,8 @@
-/** SPEC.md, "The error envelope": every code the BFF itself answers with, and its status. */
+/** Every code the BFF itself answers with, and its status (docs/contract.md, "Error codes"). */
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
+  REQUEST_TIMEOUT: 408,
+  EXPECTATION_FAILED: 417,
   UNAUTHORIZED: 401,
   INVALID_CREDENTIALS: 401,
   CSRF_REQUIRED: 403,
@@ -21,6 +23,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   BAD_REQUEST: 'Malformed request',
+  REQUEST_TIMEOUT: 'The request was not sent in time',
+  EXPECTATION_FAILED: 'Only Expect: 100-continue is understood',
   UNAUTHORIZED: 'Authentication required',
   INVALID_CREDENTIALS: 'Invalid username or password',
   CSRF_REQUIRED: 'Missing X-CSRF header',

@@ -15,3 +15,14 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
   res.setHeader('X-Request-Id', id);
   return id;
 }
+
+const USABLE_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * `id` when it may stand in `X-Request-Id`: 1–128 visible ASCII characters. An id from Gather
+ * (header or `meta.requestId`) that is not would break the header or bloat it, so the caller
+ * keeps its own (docs/contract.md, "Request ids").
+ */
+export function usableRequestId(id: unknown): string | undefined {
+  return typeof id === 'string' && USABLE_ID.test(id) ? id : undefined;
+}

@@ -1,7 +1,8 @@
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BffError } from './error-codes';
-import { envelopeOf } from './envelope';
+import { envelopeOf, sendError } from './envelope';
+import { assignRequestId } from './request-id';
 import { randomUUID } from 'node:crypto';
 
 /** A complete raw HTTP response with the envelope, for sockets Node never made a response for. */
@@ -22,7 +23,8 @@ function rawEnvelope(err: BffError): string {
 
 /**
  * Requests that never reach Express still get the envelope: what Node's parser rejects
- * (control characters, malformed request lines) and CONNECT, which Node routes to its own event.
+ * (control characters, malformed request lines, headers too slow: 408), CONNECT, which Node
+ * routes to its own event, and an `Expect` other than `100-continue` (417).
  */
 export function installServerErrorHooks(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -30,9 +32,50 @@ export function installServerErrorHooks(server: Server): void {
       socket.destroy();
       return;
     }
-    socket.end(rawEnvelope(new BffError('BAD_REQUEST')));
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    socket.end(rawEnvelope(new BffError(timedOut ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST')));
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end(rawEnvelope(new BffError('METHOD_NOT_ALLOWED')));
+  });
+  // Node answers an unknown Expect with a bare 417 of its own unless someone listens.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('Connection', 'close');
+    sendError(res, assignRequestId(req, res), new BffError('EXPECTATION_FAILED'));
+  });
+}
+
+/** Longest wait for a request's headers (docs/contract.md, "Error codes": 408). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * Bounds how long a browser may take to send its headers: Node checks every
+ * `connectionsCheckingInterval`, so one second keeps the cut between 10 and 11 s (the default
+ * 30 s check would let a slow client hold the socket for 40).
+ */
+export function limitHeaderTime(server: Server): void {
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // A createServer option that Node reads from the server when it starts listening; Nest
+  // creates the server, so it is set here, before `listen`.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1000;
+}
+
+/**
+ * Hands requests under `prefix` to `handler` before Express sees them; everything else goes to
+ * Express (the application's own listener) as before.
+ */
+export function routeAheadOfExpress(
+  server: Server,
+  prefix: string,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+  const express = server.listeners('request') as ((
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url?.startsWith(prefix)) handler(req, res);
+    else for (const listener of express) listener(req, res);
   });
 }

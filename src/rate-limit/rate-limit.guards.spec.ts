@@ -1,48 +1,46 @@
 import {
   All,
-  CanActivate,
   Controller,
-  ExecutionContext,
   HttpCode,
-  Injectable,
+  Inject,
   Post,
+  Req,
+  Res,
   UseGuards,
   type INestApplication,
 } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import type { Request } from 'express';
+import type { Request, Response as ExpressResponse } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawnRedis, type SpawnedRedis } from '../../test/support/redis';
 import { ErrorEnvelopeFilter } from '../http/error.filter';
 import { RedisModule } from '../redis/redis.module';
+import { BffError } from '../http/error-codes';
+import { upstreamTarget } from '../gather/path-policy';
 import { LoginRateLimitGuard } from './login-rate-limit.guard';
+import { ProxyRateLimit } from './proxy-rate-limit';
 import { RateLimitModule } from './rate-limit.module';
-import { UpstreamBudgetGuard } from './upstream-budget.guard';
-import { UserRateLimitGuard } from './user-rate-limit.guard';
-import { UpstreamPathGuard } from '../gather/upstream-path.guard';
 
-/** Stands in for the session guard: the user is whoever `x-test-user` names. */
-@Injectable()
-class HeaderUserGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
-    const id = req.headers['x-test-user'];
-    if (typeof id === 'string') req.user = { id, name: id, email: `${id}@example.com` };
-    return true;
-  }
-}
-
-/** Counts what got past the guards, as Gather would. */
+/** Counts what got past the limits, as Gather would. */
 let reached = 0;
 
 @Controller()
 class ProbeController {
+  constructor(@Inject(ProxyRateLimit) private readonly limits: ProxyRateLimit) {}
+
+  /** The proxied path's limits, for the user whom `x-test-user` names (the session stands aside). */
   @All('api/gather/*path')
-  @UseGuards(UpstreamPathGuard, HeaderUserGuard, UserRateLimitGuard, UpstreamBudgetGuard)
-  proxy(): { ok: true } {
+  async proxy(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: ExpressResponse,
+  ): Promise<{ ok: true }> {
+    const { path } = upstreamTarget(req.originalUrl);
+    const user = req.headers['x-test-user'];
+    if (typeof user !== 'string') throw new BffError('UNAUTHORIZED');
+    await this.limits.count(res, user, req.method, path);
     reached += 1;
     return { ok: true };
   }
@@ -190,7 +188,7 @@ describe('rate-limit guards (memory store)', () => {
   });
 });
 
-describe('UpstreamBudgetGuard', () => {
+describe('the organisation budget', () => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {

@@ -5,6 +5,7 @@ import { Readiness } from '../observability/readiness';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import type { RedisClient } from '../redis/redis-client';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
+import { ProxyRateLimit } from './proxy-rate-limit';
 import { RateLimitStore } from './rate-limit.store';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
@@ -24,9 +25,8 @@ class RateLimitReadiness implements OnModuleInit {
 
 /**
  * Owns rate limiting: the counter store (Redis when REDIS_URL is set, bounded memory
- * otherwise) and the failure policy. Routes put the guards on themselves —
- * `UserRateLimitGuard` and `UpstreamBudgetGuard` last on the proxy, `LoginRateLimitGuard` on
- * `POST /auth/login` — so it is global for their dependencies to resolve anywhere.
+ * otherwise), the failure policy, the proxied path's limits (`ProxyRateLimit`) and the login
+ * route's guard (`LoginRateLimitGuard`); global so their dependencies resolve anywhere.
  */
 @Global()
 @Module({
@@ -44,7 +44,8 @@ class RateLimitReadiness implements OnModuleInit {
     },
     StoreFailurePolicy,
     RateLimitReadiness,
+    ProxyRateLimit,
   ],
-  exports: [RateLimitStore, StoreFailurePolicy],
+  exports: [RateLimitStore, StoreFailurePolicy, ProxyRateLimit],
 })
 export class RateLimitModule {}

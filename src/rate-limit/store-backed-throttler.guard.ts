@@ -7,19 +7,18 @@ import {
   type ThrottlerRequest,
 } from '@nestjs/throttler';
 import type { ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import { rateLimited } from './rate-limited';
+import {
+  counterKey,
+  isTighter,
+  reportOf,
+  writeReport,
+  type RateLimitReport,
+} from './rate-limit-report';
 import type { RateLimitStore, ThrottlerStorageRecord } from './rate-limit.store';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
-/** What the RateLimit-* headers say: the most restrictive limit this request was counted in. */
-interface Reported {
-  limit: number;
-  remaining: number;
-  reset: number;
-}
-
-const reportedFor = new WeakMap<object, Reported>();
+const reportedFor = new WeakMap<object, RateLimitReport>();
 
 /**
  * The throttler with SPEC's behaviour: counters in our store, `RateLimit-Limit`,
@@ -59,13 +58,13 @@ export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
     return true;
   }
 
-  /** Counters are per throttler and tracker, never per handler; trackers are stored hashed. */
+  /** Counters are per throttler and tracker, never per handler. */
   protected override generateKey(
     _context: ExecutionContext,
     tracker: string,
     name: string,
   ): string {
-    return `${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
+    return counterKey(name, tracker);
   }
 
   protected override throwThrottlingException(
@@ -81,21 +80,9 @@ export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
     limit: number,
     record: ThrottlerStorageRecord,
   ): void {
-    const next: Reported = {
-      limit,
-      remaining: Math.max(0, limit - record.totalHits),
-      reset: record.isBlocked ? record.timeToBlockExpire : record.timeToExpire,
-    };
-    const prev = reportedFor.get(req);
-    const tighter =
-      prev === undefined ||
-      record.isBlocked ||
-      next.remaining < prev.remaining ||
-      (next.remaining === prev.remaining && next.reset > prev.reset);
-    if (!tighter) return;
+    const next = reportOf(limit, record);
+    if (!isTighter(reportedFor.get(req), next, record.isBlocked)) return;
     reportedFor.set(req, next);
-    res.setHeader('RateLimit-Limit', String(next.limit));
-    res.setHeader('RateLimit-Remaining', String(next.remaining));
-    res.setHeader('RateLimit-Reset', String(next.reset));
+    writeReport(res, next);
   }
 }

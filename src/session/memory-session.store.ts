@@ -34,8 +34,15 @@ export class MemorySessionStore extends SessionStore {
   }
 
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    const raw = this.cache.get(sid);
-    callback(null, raw === undefined ? null : (JSON.parse(raw) as SessionData));
+    callback(null, this.read(sid));
+  }
+
+  lookup(sid: string): Promise<SessionData | null> {
+    return Promise.resolve(this.read(sid));
+  }
+
+  keepAlive(sid: string): void {
+    this.cache.has(sid, { updateAgeOnHas: true });
   }
 
   override set(sid: string, session: SessionData, callback?: Callback): void {
@@ -59,5 +66,10 @@ export class MemorySessionStore extends SessionStore {
 
   ping(): Promise<void> {
     return Promise.resolve();
+  }
+
+  private read(sid: string): SessionData | null {
+    const raw = this.cache.get(sid);
+    return raw === undefined ? null : (JSON.parse(raw) as SessionData);
   }
 }

@@ -88,6 +88,14 @@ export class RedisSessionStore extends SessionStore {
     );
   }
 
+  lookup(sid: string): Promise<SessionData | null> {
+    return this.read(sid);
+  }
+
+  keepAlive(sid: string, data: SessionData): void {
+    this.touch(sid, data);
+  }
+
   override touch(sid: string, session: SessionData, callback?: () => void): void {
     const plan = this.plan(session, Date.now());
     if (!plan.extend) {
@@ -155,8 +163,9 @@ export class RedisSessionStore extends SessionStore {
     now: number,
   ): { extend: boolean; ttl: number; deadline: number } {
     const ttl = this.lifetimeMs(session, now);
-    const data = this.loadedFrom(session);
-    const current = data === undefined ? undefined : this.expiries.get(data);
+    // An express-session object maps to the data it was built from; `lookup`'s data is its own.
+    const data = this.loadedFrom(session) ?? session;
+    const current = this.expiries.get(data);
     const extend = ttl > 0 && (current === undefined || now + ttl - current >= this.refreshMs);
     return { extend, ttl, deadline: extend || current === undefined ? now + ttl : current };
   }

@@ -13,6 +13,18 @@ export abstract class SessionStore extends Store {
   abstract ping(): Promise<void>;
 
   /**
+   * The stored data of session `sid`, or null: the proxied path's one read, without building
+   * an express-session object. Rejects (503) when the store cannot answer.
+   */
+  abstract lookup(sid: string): Promise<SessionData | null>;
+
+  /**
+   * Restarts the idle clock of `data` (what `lookup` returned for `sid`) when it is due; never
+   * creates or rewrites the session, never fails the request that uses it.
+   */
+  abstract keepAlive(sid: string, data: SessionData): void;
+
+  /**
    * When the store forgets `session` (one it loaded for this request) if nothing uses it
    * afterwards, in epoch ms; `undefined` when each request restarts the full idle timeout.
    */

@@ -15,3 +15,14 @@ declare module 'express-session' {
     idToken?: string;
   }
 }
+
+/** The user of a session unless it has none or its absolute timeout has passed at `now`. */
+export function liveUser(
+  data: { user?: SessionUser; createdAt?: number } | undefined,
+  absoluteMs: number,
+  now: number,
+): SessionUser | undefined {
+  const { user, createdAt } = data ?? {};
+  if (!user || typeof createdAt !== 'number') return undefined;
+  return now < createdAt + absoluteMs ? user : undefined;
+}

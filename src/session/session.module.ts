@@ -7,6 +7,7 @@ import { MemorySessionStore } from './memory-session.store';
 import { RedisSessionStore } from './redis-session.store';
 import { SessionStoreReadiness } from './session-readiness';
 import { SessionMiddleware } from './session.middleware';
+import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
 import { SessionStore } from './session-store';
 
@@ -36,13 +37,15 @@ import { SessionStore } from './session-store';
       },
     },
     SessionService,
+    SessionLookup,
     SessionStoreReadiness,
   ],
-  exports: [SessionStore, SessionService],
+  exports: [SessionStore, SessionService, SessionLookup],
 })
 export class SessionModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // Health, metrics and static pages never touch the session store.
-    consumer.apply(SessionMiddleware).forRoutes('auth', 'api/gather');
+    // Health, metrics and static pages never touch the session store; the proxied path reads
+    // it through SessionLookup, without express-session.
+    consumer.apply(SessionMiddleware).forRoutes('auth');
   }
 }

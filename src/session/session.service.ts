@@ -5,7 +5,7 @@ import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema';
 import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
 import { SessionStore } from './session-store';
-import type { SessionUser } from './session-user';
+import { liveUser, type SessionUser } from './session-user';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
 @Injectable()
@@ -47,9 +47,7 @@ export class SessionService {
 
   /** The signed-in user, unless there is none or the absolute timeout has passed. */
   currentUser(req: Request): SessionUser | undefined {
-    const { user, createdAt } = req.session ?? {};
-    if (!user || typeof createdAt !== 'number') return undefined;
-    return Date.now() < createdAt + this.absoluteMs ? user : undefined;
+    return liveUser(req.session, this.absoluteMs, Date.now());
   }
 
   /** When the session ends if unused from now on: the idle or the absolute deadline. */

@@ -1,0 +1,263 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import {
+  createProxyMiddleware,
+  debugProxyErrorsPlugin,
+  proxyEventsPlugin,
+  type RequestHandler,
+} from 'http-proxy-middleware';
+import {
+  Agent as HttpAgent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { AppConfig } from '../config/config.schema';
+import { clientAddress, type ClientAddress } from '../http/client-address';
+import { BffError } from '../http/error-codes';
+import { sendError } from '../http/envelope';
+import { usableRequestId } from '../http/request-id';
+import { proxiedSecurityHeaders } from '../http/security-headers';
+import { GatherKeys } from '../keys/gather-keys.service';
+import { Metrics } from '../observability/metrics.service';
+import { readGatherError } from './gather-error-body';
+import { headersToBrowser, headersToGather } from './header-policy';
+import { gatherLocation } from './location';
+import type { ProxyCall } from './proxy-call';
+
+/** Error bodies are read whole (to find Gather's requestId); past this they stream through. */
+const MAX_ERROR_BODY = 256 * 1024;
+
+/**
+ * Forwards a checked request to Gather with http-proxy-middleware and answers the browser:
+ * the header policy both ways, the error pass-through and the 401 → reload → replay rule
+ * (docs/contract.md, "Error envelope", "Headers to Gather", "Headers to the browser", "Keys").
+ */
+@Injectable()
+export class GatherForwarder implements OnModuleDestroy {
+  private readonly logger = new Logger('GatherProxy');
+  private readonly calls = new WeakMap<IncomingMessage, ProxyCall>();
+  private readonly agent: HttpAgent;
+  private readonly handler: RequestHandler<IncomingMessage, ServerResponse>;
+  private readonly base: URL;
+  private readonly basePath: string;
+  private readonly publicHost: string;
+  private readonly client: ClientAddress;
+  private readonly securityHeaders: Readonly<Record<string, string>>;
+  private readonly timeoutMs: number;
+
+  constructor(
+    @Inject(ConfigService) config: ConfigService<AppConfig, true>,
+    @Inject(GatherKeys) private readonly keys: GatherKeys,
+    @Inject(Metrics) private readonly metrics: Metrics,
+  ) {
+    const gather = config.get('gather', { infer: true });
+    const server = config.get('server', { infer: true });
+    this.timeoutMs = gather.timeoutMs;
+    this.base = new URL(gather.baseUrl);
+    this.basePath = this.base.pathname.replace(/\/$/, '');
+    this.publicHost = new URL(server.publicUrl).host;
+    this.client = clientAddress(server.trustProxy);
+    this.securityHeaders = proxiedSecurityHeaders();
+    // One keep-alive pool to Gather for the whole process; LIFO keeps the warm sockets busy.
+    const agentOptions = { keepAlive: true, scheduling: 'lifo' as const };
+    this.agent = gather.baseUrl.startsWith('https:')
+      ? new HttpsAgent(agentOptions)
+      : new HttpAgent(agentOptions);
+    this.handler = createProxyMiddleware<IncomingMessage, ServerResponse>({
+      target: gather.baseUrl,
+      changeOrigin: true,
+      agent: this.agent,
+      selfHandleResponse: true,
+      // The library's request logger formats a URL per response and its error responder
+      // answers in plain text: the pipeline logs once and answers in the envelope instead.
+      // Its error safety net and the `on:` events stay.
+      ejectPlugins: true,
+      plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
+      on: {
+        proxyReq: (proxyReq, req) => this.onProxyReq(proxyReq, req),
+        proxyRes: (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res),
+        error: (err, req) => this.onError(err, req),
+      },
+    });
+  }
+
+  /** Sends `call` (checked, its key chosen, its body read) to Gather. */
+  forward(call: ProxyCall): void {
+    const { req, target, key } = call;
+    if (!target || !key) throw new BffError('INTERNAL_ERROR');
+    // Read before the headers are replaced: both follow X-Forwarded-* under TRUST_PROXY.
+    const clientIp = this.client.ip(req);
+    const proto = this.client.protocol(req);
+    req.headers = headersToGather(req.headers, {
+      apiKey: key.value,
+      requestId: call.requestId,
+      clientIp,
+      proto,
+      publicHost: this.publicHost,
+      bodyLength: call.body?.length,
+    }) as IncomingHttpHeaders;
+    req.url = target.path + target.search;
+    this.calls.set(req, call);
+    this.send(call);
+  }
+
+  onModuleDestroy(): void {
+    this.agent.destroy();
+  }
+
+  private send(call: ProxyCall): void {
+    void this.handler(call.req, call.res, () => undefined);
+  }
+
+  private onProxyReq(proxyReq: ClientRequest, req: IncomingMessage): void {
+    const call = this.calls.get(req);
+    if (!call) return;
+    // The socket's idle timer covers both the wait for headers and any pause inside the body.
+    proxyReq.setTimeout(this.timeoutMs, () => {
+      call.timedOut = true;
+      proxyReq.destroy();
+    });
+    // The browser's stream was already read into `body`; piping the ended stream only ends proxyReq.
+    if (call.body && call.body.length > 0) proxyReq.write(call.body);
+  }
+
+  private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+    const call = this.calls.get(req);
+    if (!call || res.destroyed) return;
+    const status = proxyRes.statusCode ?? 502;
+    this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
+    const headerId = usableRequestId(proxyRes.headers['x-request-id']);
+    if (status < 400) {
+      if (this.head(call, status, proxyRes.headers, headerId)) proxyRes.pipe(res);
+      else proxyRes.destroy();
+      return;
+    }
+    void this.collect(proxyRes).then((body) => {
+      if (res.destroyed) return;
+      if (body === undefined) {
+        if (this.head(call, status, proxyRes.headers, headerId)) {
+          proxyRes.pipe(res);
+          proxyRes.resume();
+        } else proxyRes.destroy();
+        return;
+      }
+      if (status === 401) return this.onRejected(call, body, headerId);
+      const id = usableRequestId(readGatherError(body).requestId) ?? headerId;
+      if (this.head(call, status, proxyRes.headers, id, body.length)) res.end(body);
+    });
+  }
+
+  /**
+   * Writes the head of Gather's answer for the browser: the one place that does. `gatherId` is
+   * Gather's usable request id, if any. False when the head could not be written (the browser
+   * then got the 502 envelope instead).
+   */
+  private head(
+    call: ProxyCall,
+    status: number,
+    upstream: IncomingHttpHeaders,
+    gatherId: string | undefined,
+    contentLength?: number,
+  ): boolean {
+    const headers = headersToBrowser(upstream);
+    const location = upstream.location;
+    if (location !== undefined) {
+      const rewritten = gatherLocation(
+        location,
+        this.base,
+        this.basePath + (call.target?.path ?? ''),
+      );
+      if (rewritten !== undefined) headers.location = rewritten;
+    }
+    Object.assign(headers, this.securityHeaders);
+    headers['x-request-id'] = gatherId ?? call.requestId;
+    if (contentLength !== undefined) headers['content-length'] = contentLength;
+    call.gatherRequestId = gatherId;
+    try {
+      call.res.writeHead(status, headers);
+      return true;
+    } catch {
+      // Nothing Gather sends may stop the process: a head Node will not write is Gather's fault.
+      sendError(call.res, call.requestId, new BffError('BAD_GATEWAY'));
+      return false;
+    }
+  }
+
+  /**
+   * Gather refused the server's key. Reload it once (shared with concurrent requests) and, if it
+   * changed, replay the request; otherwise tell the browser it is the server's key, not its session.
+   */
+  private async onRejected(
+    call: ProxyCall,
+    body: Buffer,
+    headerId: string | undefined,
+  ): Promise<void> {
+    if (!call.retried && call.key) {
+      call.retried = true;
+      const fresh = await this.keys.reloadAfterRejection(call.key).catch(() => undefined);
+      if (fresh && !call.res.destroyed) {
+        call.key = fresh;
+        call.req.headers['x-api-key'] = fresh.value;
+        this.send(call);
+        return;
+      }
+    }
+    const meta = readGatherError(body);
+    const id = usableRequestId(meta.requestId) ?? headerId;
+    call.gatherRequestId = id;
+    const details: Record<string, unknown> = { upstreamStatus: 401 };
+    if (meta.code) details.upstreamCode = meta.code;
+    this.logger.warn(
+      { key: call.key?.fingerprint, gatherRequestId: id },
+      'Gather rejected the key',
+    );
+    this.fail(call, new BffError('UPSTREAM_UNAUTHORIZED', undefined, details), id, meta.timestamp);
+  }
+
+  /** Reads an error body whole when it is small; undefined once it outgrows MAX_ERROR_BODY. */
+  private collect(proxyRes: IncomingMessage): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer): void => {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > MAX_ERROR_BODY) {
+          proxyRes.pause();
+          proxyRes.off('data', onData);
+          proxyRes.unshift(Buffer.concat(chunks));
+          resolve(undefined);
+        }
+      };
+      proxyRes.on('data', onData);
+      proxyRes.once('end', () => resolve(Buffer.concat(chunks)));
+      proxyRes.once('error', () => resolve(Buffer.concat(chunks)));
+    });
+  }
+
+  private onError(err: Error, req: IncomingMessage): void {
+    const call = this.calls.get(req);
+    if (!call || call.res.destroyed) return;
+    const kind = call.timedOut ? 'timeout' : 'unreachable';
+    this.metrics.upstreamFailure(kind);
+    this.logger.warn(
+      { requestId: call.requestId, cause: (err as NodeJS.ErrnoException).code ?? err.name },
+      `Gather ${kind}`,
+    );
+    this.fail(call, new BffError(call.timedOut ? 'GATEWAY_TIMEOUT' : 'BAD_GATEWAY'));
+  }
+
+  /** The BFF's own answer on the proxied path: the envelope with the proxied security headers. */
+  fail(call: ProxyCall, err: BffError, id = call.requestId, timestamp?: string): void {
+    const { res } = call;
+    if (!res.headersSent) {
+      for (const [name, value] of Object.entries(this.securityHeaders)) res.setHeader(name, value);
+      // A body left unread cannot be skipped safely: the connection ends with this answer.
+      if (!call.req.complete) res.setHeader('Connection', 'close');
+    }
+    sendError(res, id, err, timestamp);
+  }
+}

@@ -1,0 +1,30 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeldKey } from '../keys/gather-keys.service';
+import type { SessionUser } from '../session/session-user';
+import type { UpstreamTarget } from './path-policy';
+
+/** One browser request on the proxied path, from its first check to its last byte. */
+export interface ProxyCall {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The BFF's id for this request: sent to Gather, and the browser's X-Request-Id fallback. */
+  readonly requestId: string;
+  /** The request target as the browser sent it (`req.url` becomes Gather's path). */
+  readonly url: string;
+  /** `Date.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** Set by the path check: what goes to Gather. */
+  target?: UpstreamTarget;
+  /** Set by the session check. */
+  user?: SessionUser;
+  /** Set with the allow-list: the key this request is forwarded with. */
+  key?: HeldKey;
+  /** The buffered request body, if it has one. */
+  body?: Buffer;
+  /** Gather's request id, when Gather answered with a usable one. */
+  gatherRequestId?: string;
+  /** Gather did not answer within GATHER_TIMEOUT_MS. */
+  timedOut: boolean;
+  /** Replayed once already after Gather refused the key. */
+  retried: boolean;
+}

@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PinoLogger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkRequestOrigin } from '../auth/request-origin';
+import type { AppConfig } from '../config/config.schema';
+import { BffError } from '../http/error-codes';
+import { GatherKeys } from '../keys/gather-keys.service';
+import { Metrics } from '../observability/metrics.service';
+import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
+import { SessionLookup } from '../session/session-lookup';
+import { compileRules } from './allow-list';
+import { GatherForwarder } from './gather-forwarder';
+import { BodyBudget, readBody, type BodyLimits } from './request-body';
+import { assertForwardedMethod, upstreamTarget } from './path-policy';
+import type { ProxyCall } from './proxy-call';
+
+/** One check of the proxied path: refuses by throwing a BffError, else fills in `call`. */
+type Step = (call: ProxyCall) => void | Promise<void>;
+
+/** Longest silence inside a request body (docs/contract.md, "Error codes": 408). */
+export const BODY_IDLE_MS = 10_000;
+
+/**
+ * `ANY /api/gather/*`: the proxied path, as one list of named checks composed once at start-up
+ * from the same providers the Nest routes use, run ahead of Express (its router, helmet,
+ * express-session and the per-route guards cost several times what a call needs). The order is
+ * the contract's (docs/contract.md, "Check order"); the first refusal answers. One log line and
+ * one metrics observation per request (docs/architecture.md).
+ */
+@Injectable()
+export class ProxyPipeline {
+  private readonly steps: readonly Step[];
+
+  constructor(
+    @Inject(ConfigService) config: ConfigService<AppConfig, true>,
+    @Inject(SessionLookup) sessions: SessionLookup,
+    @Inject(GatherKeys) keys: GatherKeys,
+    @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
+    @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
+    @Inject(Metrics) private readonly metrics: Metrics,
+  ) {
+    const allowedOrigins = new Set(config.get('server.allowedOrigins', { infer: true }));
+    const allowList = compileRules(config.get('proxy', { infer: true }).allow);
+    const { maxBodyBytes, maxBufferedBytes } = config.get('proxy', { infer: true });
+    const body: BodyLimits = {
+      maxBytes: maxBodyBytes,
+      idleMs: BODY_IDLE_MS,
+      budget: new BodyBudget(maxBufferedBytes),
+    };
+
+    const refuseUnforwardedMethod: Step = (call) => assertForwardedMethod(call.req.method ?? '');
+    const refuseUnsafePath: Step = (call) => {
+      call.target = upstreamTarget(call.url);
+    };
+    const refuseForeignOrigin: Step = (call) =>
+      checkRequestOrigin(call.req.headers, allowedOrigins);
+    const requireSession: Step = async (call) => {
+      call.user = await sessions.userOf(call.req, call.res);
+    };
+    const refuseUnlistedRoute: Step = (call) => {
+      const method = call.req.method as string;
+      const path = (call.target as NonNullable<ProxyCall['target']>).path;
+      if (!allowList.matches(method, path)) {
+        throw new BffError('ROUTE_NOT_ALLOWED', `${method} ${path} is not allowed`);
+      }
+      call.key = keys.keyFor({ method, team: call.user?.team });
+    };
+    const countRateLimits: Step = (call) =>
+      rateLimit.count(
+        call.res,
+        (call.user as NonNullable<ProxyCall['user']>).id,
+        call.req.method as string,
+        (call.target as NonNullable<ProxyCall['target']>).path,
+      );
+    const readRequestBody: Step = async (call) => {
+      call.body = await readBody(call.req, call.res, body);
+    };
+
+    this.steps = [
+      refuseUnforwardedMethod,
+      refuseUnsafePath,
+      refuseForeignOrigin,
+      requireSession,
+      refuseUnlistedRoute,
+      countRateLimits,
+      readRequestBody,
+    ];
+  }
+
+  /** Handles one request whose target starts with `/api/gather/`. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = randomUUID();
+    const url = req.url ?? '';
+    // The request log's serializers read these, as they would on a request Express routed.
+    (req as LoggedRequest).id = requestId;
+    (req as LoggedRequest).originalUrl = url;
+    const call: ProxyCall = {
+      req,
+      res,
+      requestId,
+      url,
+      startedAt: Date.now(),
+      timedOut: false,
+      retried: false,
+    };
+    res.once('close', () => this.completed(call));
+    void this.run(call).catch((err: unknown) => this.refuse(call, err));
+  }
+
+  private async run(call: ProxyCall): Promise<void> {
+    for (const step of this.steps) {
+      const pending = step(call);
+      // Synchronous checks stay synchronous: no microtask per step that does not wait.
+      if (pending) await pending;
+    }
+    this.forwarder.forward(call);
+  }
+
+  private refuse(call: ProxyCall, err: unknown): void {
+    if (err instanceof BffError) return this.forwarder.fail(call, err);
+    PinoLogger.root.error({ err, requestId: call.requestId }, 'unhandled error');
+    this.forwarder.fail(call, new BffError('INTERNAL_ERROR'));
+  }
+
+  /** The request's one log line and one metrics observation, when its answer is done. */
+  private completed(call: ProxyCall): void {
+    const { req, res } = call;
+    const status = res.statusCode;
+    const responseTime = Date.now() - call.startedAt;
+    this.metrics.proxiedRequest(req.method, status, responseTime / 1000);
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    PinoLogger.root[level](
+      {
+        req,
+        res,
+        responseTime,
+        userId: call.user?.id,
+        gatherRequestId: call.gatherRequestId,
+      },
+      res.writableFinished ? 'request completed' : 'request aborted',
+    );
+  }
+}
+
+type LoggedRequest = IncomingMessage & { id?: string; originalUrl?: string };

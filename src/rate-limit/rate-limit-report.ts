@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { ThrottlerStorageRecord } from './rate-limit.store';
+
+/** What the RateLimit-* headers say: the most restrictive limit a request was counted in. */
+export interface RateLimitReport {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly reset: number;
+}
+
+export function reportOf(limit: number, record: ThrottlerStorageRecord): RateLimitReport {
+  return {
+    limit,
+    remaining: Math.max(0, limit - record.totalHits),
+    reset: record.isBlocked ? record.timeToBlockExpire : record.timeToExpire,
+  };
+}
+
+/** Whether `next` describes the request better than `prev`: blocked, fewer left, or later reset. */
+export function isTighter(
+  prev: RateLimitReport | undefined,
+  next: RateLimitReport,
+  blocked: boolean,
+): boolean {
+  return (
+    prev === undefined ||
+    blocked ||
+    next.remaining < prev.remaining ||
+    (next.remaining === prev.remaining && next.reset > prev.reset)
+  );
+}
+
+export function writeReport(res: ServerResponse, report: RateLimitReport): void {
+  res.setHeader('RateLimit-Limit', String(report.limit));
+  res.setHeader('RateLimit-Remaining', String(report.remaining));
+  res.setHeader('RateLimit-Reset', String(report.reset));
+}
+
+/** A counter per limit and tracker; trackers (user ids, addresses) are stored hashed. */
+export function counterKey(limitName: string, tracker: string): string {
+  return `${limitName}:${createHash('sha256').update(tracker).digest('base64url')}`;
+}

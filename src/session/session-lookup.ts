@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { serialize } from 'cookie';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppConfig } from '../config/config.schema';
+import { BffError } from '../http/error-codes';
+import { sessionCookiePolicy } from './cookie-policy';
+import { signedSessionId } from './session-cookie';
+import { SessionStore } from './session-store';
+import { liveUser, type SessionUser } from './session-user';
+
+/**
+ * The session check of the proxied path: verify the signed cookie, read the store once, restart
+ * the idle clock only when the store says it is due, never re-sign or rewrite anything. The
+ * login routes set the cookie through express-session; this reads the same cookie and store.
+ */
+@Injectable()
+export class SessionLookup {
+  private readonly cookieName: string;
+  private readonly secrets: readonly string[];
+  private readonly absoluteMs: number;
+  /** `Set-Cookie` that expires the cookie, built once. */
+  private readonly expiredCookie: string;
+
+  constructor(
+    @Inject(ConfigService) config: ConfigService<AppConfig, true>,
+    @Inject(SessionStore) private readonly store: SessionStore,
+  ) {
+    const settings = config.get('session', { infer: true });
+    const cookie = sessionCookiePolicy(settings);
+    this.cookieName = cookie.name;
+    this.secrets = settings.secrets;
+    this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
+    this.expiredCookie = serialize(cookie.name, '', { ...cookie.options, expires: new Date(0) });
+  }
+
+  /** The signed-in user: 401 UNAUTHORIZED without a live session, 503 when the store is down. */
+  async userOf(req: IncomingMessage, res: ServerResponse): Promise<SessionUser> {
+    const sid = signedSessionId(req.headers.cookie, this.cookieName, this.secrets);
+    if (sid === undefined) throw new BffError('UNAUTHORIZED');
+    const data = await this.store.lookup(sid);
+    if (data === null) throw new BffError('UNAUTHORIZED');
+    const user = liveUser(data, this.absoluteMs, Date.now());
+    if (user === undefined) {
+      // Past its absolute timeout: removed now rather than left to idle out.
+      this.store.destroy(sid, () => undefined);
+      res.setHeader('Set-Cookie', this.expiredCookie);
+      throw new BffError('UNAUTHORIZED');
+    }
+    this.store.keepAlive(sid, data);
+    return user;
+  }
+}
