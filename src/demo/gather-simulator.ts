@@ -45,6 +45,12 @@ export const DEMO_QUESTIONS: readonly DemoQuestion[] = [
   },
 ];
 
+/**
+ * A path on which the simulator answers as Gather does when it refuses the server's key, so the
+ * demo can show what the browser gets then (`502 UPSTREAM_UNAUTHORIZED`, not a 401).
+ */
+export const REVOKED_KEY_PATH = '/simulate/revoked-key';
+
 export interface GatherSimulator {
   /** `http://127.0.0.1:<port>/qsi/gather`, ready to be GATHER_BASE_URL. */
   readonly baseUrl: string;
@@ -95,9 +101,20 @@ function fail(res: ServerResponse, failure: Failure, requestId: string): void {
   );
 }
 
+/** `GET /questions` or `GET /questions/<id>`: what to answer, or undefined for another path. */
+function questionsRoute(path: string): { body: unknown } | Failure | undefined {
+  const rest = path.slice(SIMULATOR_BASE_PATH.length);
+  if (rest === '/questions') return { body: DEMO_QUESTIONS };
+  const id = /^\/questions\/([^/]+)$/.exec(rest)?.[1];
+  if (id === undefined) return undefined;
+  const question = DEMO_QUESTIONS.find((q) => q.id === id);
+  return question ? { body: question } : NOT_FOUND;
+}
+
 /**
- * A small stand-in for Gather: `GET /questions` behind the `x-api-key` check, and Gather's
- * error envelopes (a fresh request id each time) for everything else. Demo and tests only.
+ * A small stand-in for Gather: `GET /questions` and `GET /questions/<id>` behind the `x-api-key`
+ * check, Gather's refusal of a key on REVOKED_KEY_PATH, and Gather's error envelopes (a fresh
+ * request id each time) for everything else. Demo and tests only.
  */
 export async function startGatherSimulator(options: { apiKey: string }): Promise<GatherSimulator> {
   // Comparing digests keeps the check constant-time whatever the length of the presented key.
@@ -109,12 +126,17 @@ export async function startGatherSimulator(options: { apiKey: string }): Promise
     if (typeof presented !== 'string' || presented === '') return fail(res, MISSING_KEY, requestId);
     if (!timingSafeEqual(digest(presented), expected)) return fail(res, INVALID_KEY, requestId);
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
-    if (path !== `${SIMULATOR_BASE_PATH}/questions`) return fail(res, NOT_FOUND, requestId);
+    if (path === `${SIMULATOR_BASE_PATH}${REVOKED_KEY_PATH}`) {
+      return fail(res, INVALID_KEY, requestId);
+    }
+    const route = path.startsWith(`${SIMULATOR_BASE_PATH}/`) ? questionsRoute(path) : undefined;
+    if (route === undefined) return fail(res, NOT_FOUND, requestId);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return fail(res, METHOD_NOT_ALLOWED, requestId);
     }
-    send(res, 200, DEMO_QUESTIONS, requestId);
+    if ('status' in route) return fail(res, route, requestId);
+    send(res, 200, route.body, requestId);
   };
 
   const server = createServer(handle);

@@ -1,10 +1,17 @@
 import 'reflect-metadata';
 import { ConfigError } from '../config/load-config';
+import { readableLog } from './readable-log';
 import { DemoRefusedError, startDemo } from './start-demo';
 
-/** `npm run demo`: the service, a simulated Gather and a demo user; refuses production. */
+/**
+ * `npm run demo`: the service, a simulated Gather and a demo user; refuses production. A person
+ * watches this terminal, so its log lines are made readable (the service itself logs JSON).
+ */
 async function main(): Promise<void> {
-  const demo = await startDemo({ env: process.env });
+  const demo = await startDemo({
+    env: process.env,
+    logDestination: readableLog(process.stdout, process.env),
+  });
   process.stdout.write(`\n${demo.banner}\n\n`);
 }
 

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createApp } from '../bootstrap';
+import type { AppConfig, RouteLimitRule } from '../config/config.schema';
 import { loadConfig, type Env } from '../config/load-config';
+import { compileClientModules, serveClientModules } from './client-modules';
 import { startGatherSimulator } from './gather-simulator';
 
 /** The demo would hand out a known user and a throw-away key: never in production. */
@@ -29,6 +31,8 @@ export interface DemoOptions {
   host?: string;
   /** Where log lines go instead of stdout. */
   logDestination?: Writable;
+  /** The key the simulator and the BFF share; random by default (tests pass one to look for it). */
+  apiKey?: string;
 }
 
 export interface Demo {
@@ -44,6 +48,25 @@ export interface Demo {
 }
 
 export const DEMO_USERNAME = 'demo';
+
+/**
+ * Reading single questions is limited tightly in the demo, so that the page's burst of calls
+ * reaches `429 RATE_LIMITED` at once and its countdown is short.
+ */
+export const DEMO_QUESTION_LIMIT: RouteLimitRule = {
+  method: 'GET',
+  path: '/questions/*',
+  limit: 5,
+  windowSeconds: 15,
+};
+
+function withDemoLimits(config: AppConfig): AppConfig {
+  const rateLimit = {
+    ...config.rateLimit,
+    routes: [...config.rateLimit.routes, DEMO_QUESTION_LIMIT],
+  };
+  return { ...config, rateLimit };
+}
 
 /**
  * Settings the demo makes up itself. Whatever the shell holds for them (a real key, a real
@@ -126,7 +149,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   let port = resolvePort(options.port, env.PORT);
   if (port === 0) port = await freePort(host);
 
-  const apiKey = `qapi_${randomBytes(24).toString('base64url')}`;
+  const apiKey = options.apiKey ?? `qapi_${randomBytes(24).toString('base64url')}`;
   const password = randomBytes(12).toString('base64url');
   const dir = await mkdtemp(join(tmpdir(), 'gather-demo-'));
   const simulator = await startGatherSimulator({ apiKey });
@@ -144,25 +167,28 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   try {
     const kept = Object.fromEntries(Object.entries(env).filter(([name]) => !REPLACED.test(name)));
     const publicUrl = `http://localhost:${port}`;
-    const config = loadConfig(
-      {
-        METRICS_PORT: '0',
-        ...kept,
-        PORT: String(port),
-        HOST: host,
-        PUBLIC_URL: publicUrl,
-        // Either name of the loopback host works in the browser.
-        ALLOWED_ORIGINS: `${publicUrl},http://127.0.0.1:${port}`,
-        COOKIE_SECURE: 'false',
-        GATHER_API_KEY: apiKey,
-        GATHER_BASE_URL: simulator.baseUrl,
-        SESSION_SECRET: randomBytes(32).toString('hex'),
-        AUTH_LOCAL_USERS_FILE: await writeUsersFile(dir, password),
-      },
-      join(__dirname, '..', '..', 'config'),
+    const config = withDemoLimits(
+      loadConfig(
+        {
+          METRICS_PORT: '0',
+          ...kept,
+          PORT: String(port),
+          HOST: host,
+          PUBLIC_URL: publicUrl,
+          // Either name of the loopback host works in the browser.
+          ALLOWED_ORIGINS: `${publicUrl},http://127.0.0.1:${port}`,
+          COOKIE_SECURE: 'false',
+          GATHER_API_KEY: apiKey,
+          GATHER_BASE_URL: simulator.baseUrl,
+          SESSION_SECRET: randomBytes(32).toString('hex'),
+          AUTH_LOCAL_USERS_FILE: await writeUsersFile(dir, password),
+        },
+        join(__dirname, '..', '..', 'config'),
+      ),
     );
     app = await createApp(config, { logDestination: options.logDestination });
     app.use(allowPlainHttpAssets);
+    app.use(serveClientModules(compileClientModules()));
     app.useStaticAssets(join(__dirname, 'public'));
     // A shutdown by signal closes the app, not the demo: tidy up on the server's close either way.
     app.getHttpServer().once('close', () => void cleanUp());

@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import {
   DEMO_QUESTIONS,
+  REVOKED_KEY_PATH,
   startGatherSimulator,
   type GatherSimulator,
 } from '../../src/demo/gather-simulator';
-import { DemoRefusedError, startDemo, type Demo } from '../../src/demo/start-demo';
+import {
+  DEMO_QUESTION_LIMIT,
+  DemoRefusedError,
+  startDemo,
+  type Demo,
+} from '../../src/demo/start-demo';
 import { UUID, type Envelope } from '../support/http';
 
 /** Checks Gather's envelope around `error` and returns the request id it carried. */
@@ -56,8 +62,14 @@ describe('the Gather simulator', () => {
     }
   });
 
-  it('answers an unknown path with 404 NOT_FOUND in the same envelope', async () => {
-    for (const path of ['/qsi/gather/nope', '/qsi/gather/questions/q_01', '/elsewhere']) {
+  it('answers an unknown path or question with 404 NOT_FOUND in the same envelope', async () => {
+    for (const path of [
+      '/qsi/gather/nope',
+      '/qsi/gather/questions/q_99',
+      '/qsi/gather/questions/q_01/more',
+      '/elsewhere',
+      `/elsewhere${REVOKED_KEY_PATH}`,
+    ]) {
       const res = await fetch(new URL(path, sim.baseUrl), { headers: { 'x-api-key': apiKey } });
       await expectEnvelope(res, 404, { code: 'NOT_FOUND', message: 'Resource not found' });
     }
@@ -83,6 +95,20 @@ describe('the Gather simulator', () => {
     const id = res.headers.get('x-request-id');
     expect(id).toMatch(UUID);
     expect((await get()).headers.get('x-request-id')).not.toBe(id);
+  });
+
+  it('serves one question by its id', async () => {
+    const res = await fetch(`${sim.baseUrl}/questions/q_02`, { headers: { 'x-api-key': apiKey } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toMatch(UUID);
+    expect(await res.json()).toEqual(DEMO_QUESTIONS[1]);
+  });
+
+  it('answers the revoked-key path as Gather refuses a key, even the right one', async () => {
+    const res = await fetch(`${sim.baseUrl}${REVOKED_KEY_PATH}`, {
+      headers: { 'x-api-key': apiKey },
+    });
+    await expectEnvelope(res, 401, { code: 'UNAUTHORIZED', message: 'Invalid API key' });
   });
 
   it('refuses methods other than GET and HEAD on /questions', async () => {
@@ -165,10 +191,41 @@ describe('the demo assembly', () => {
     const js = await fetch(local('/app.js'));
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^(application|text)\/javascript/);
-    expect(await js.text()).toContain("'X-CSRF': '1'");
+    expect(await js.text()).toMatch(/^import \{[^}]+\} from '\/client\/index\.js';$/m);
     const css = await fetch(local('/style.css'));
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('serves the client package to the page as ES modules compiled from its source', async () => {
+    const served = new Map<string, string>();
+    const queue = ['/client/index.js'];
+    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+      if (served.has(path)) continue;
+      const res = await fetch(local(path));
+      expect([path, res.status]).toEqual([path, 200]);
+      expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      const code = await res.text();
+      served.set(path, code);
+      // Every module it imports is served too.
+      for (const [, spec] of code.matchAll(/from '(\.\/[\w-]+\.js)'/g)) {
+        queue.push(new URL(spec as string, local(path)).pathname);
+      }
+    }
+    expect([...served.keys()].sort()).toEqual([
+      '/client/gather-client.js',
+      '/client/gather-error.js',
+      '/client/index.js',
+      '/client/retry-after.js',
+    ]);
+    const client = served.get('/client/gather-client.js') ?? '';
+    expect(client).toContain('export function createGatherClient(');
+    expect(client).toContain("headers['X-CSRF'] = '1';");
+    // Compiled: no type annotations or type-only imports left for the browser to choke on.
+    expect(client).not.toMatch(/^import type|\): Promise</m);
+    for (const path of ['/client/gather-client.spec.js', '/client/gather-client.ts', '/client/']) {
+      expect([path, (await fetch(local(path))).status]).toEqual([path, 404]);
+    }
   });
 
   it('signs the demo user in and lists the simulated questions through the BFF', async () => {
@@ -208,6 +265,52 @@ describe('the demo assembly', () => {
       code: 'CSRF_REQUIRED',
       message: expect.any(String) as string,
     });
+  });
+
+  it("passes Gather's 404 through and turns Gather's 401 into 502 UPSTREAM_UNAUTHORIZED", async () => {
+    const cookie = await signIn();
+    const missing = await fetch(local('/api/gather/questions/q_99'), {
+      headers: { cookie, 'x-csrf': '1' },
+    });
+    await expectEnvelope(missing, 404, { code: 'NOT_FOUND', message: 'Resource not found' });
+    const revoked = await fetch(local(`/api/gather${REVOKED_KEY_PATH}`), {
+      headers: { cookie, 'x-csrf': '1' },
+    });
+    await expectEnvelope(revoked, 502, {
+      code: 'UPSTREAM_UNAUTHORIZED',
+      message: expect.any(String) as string,
+      details: { upstreamStatus: 401, upstreamCode: 'UNAUTHORIZED' },
+    });
+    // The session is untouched: it was the server's key that Gather refused.
+    expect((await questions(cookie)).status).toBe(200);
+  });
+
+  it('limits single-question reads tightly, so the page reaches a 429 in one burst', async () => {
+    const cookie = await signIn();
+    const read = () =>
+      fetch(local('/api/gather/questions/q_01'), { headers: { cookie, 'x-csrf': '1' } });
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i <= DEMO_QUESTION_LIMIT.limit && !limited; i++) {
+      const res = await read();
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+      else await res.arrayBuffer();
+    }
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(DEMO_QUESTION_LIMIT.limit);
+    expect(limited).toBeDefined();
+    const res = limited as Response;
+    expect(res.headers.get('ratelimit-limit')).toBe(String(DEMO_QUESTION_LIMIT.limit));
+    const retryAfter = Number(res.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(DEMO_QUESTION_LIMIT.windowSeconds);
+    await expectEnvelope(res, 429, {
+      code: 'RATE_LIMITED',
+      message: expect.any(String) as string,
+      details: { retryAfterSeconds: retryAfter },
+    });
+    // Only that route: the question list still answers.
+    expect((await questions(cookie)).status).toBe(200);
   });
 
   it('signs out server-side: the old cookie no longer works', async () => {
