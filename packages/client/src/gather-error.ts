@@ -1,6 +1,6 @@
 import { retryAfterSeconds } from './retry-after.js';
 
-/** The codes the BFF answers with itself (docs/contract.md, "The error envelope"). */
+/** The codes the BFF answers with itself (docs/contract.md, "Error codes"). */
 export type BffErrorCode =
   | 'BAD_REQUEST'
   | 'REQUEST_TIMEOUT'
