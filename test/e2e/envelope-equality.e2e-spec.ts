@@ -138,13 +138,15 @@ describe('the error envelope, proxied path against Nest routes', () => {
     expect(a.idIsUuid && a.idMatchesBody).toBe(true);
   });
 
-  it('BAD_REQUEST has the same envelope and headers (each says what was malformed)', async () => {
+  it('BAD_REQUEST has the same envelope (each says what was malformed)', async () => {
     const a = shapeOf(await req({ path: '/api/gather/a%2fb', headers: { ...spa, cookie } }));
     const b = shapeOf(
       await req({ method: 'POST', path: '/auth/login', headers: { ...spa, ...json }, body: '{' }),
     );
     expect(a.code).toBe('BAD_REQUEST');
-    expect({ ...a, message: '' }).toEqual({ ...b, message: '' });
+    // The login limit counts the address before it reads the body; the path check comes first.
+    const same = (s: Shape): Shape => ({ ...s, message: '', rateLimitHeaders: [] });
+    expect(same(a)).toEqual(same(b));
   });
 
   it('RATE_LIMITED looks the same from both sides, RateLimit-* and Retry-After included', async () => {
