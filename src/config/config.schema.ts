@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { KeyRef } from '../keys/key-ref';
 import { acceptableIssuer } from './issuer-url';
 
 /** A key source as configuration names it; keys/ turns it into a loader. */
@@ -6,7 +7,16 @@ const keySourceSchema = z.discriminatedUnion('kind', [
   /** The value itself (GATHER_API_KEY, or a team's `{ env: VAR }` resolved at load). */
   z.object({ kind: z.literal('value'), name: z.string(), value: z.string() }),
   z.object({ kind: z.literal('file'), name: z.string(), path: z.string().min(1) }),
-  z.object({ kind: z.literal('ref'), name: z.string(), ref: z.string().min(1) }),
+  /**
+   * A secret-manager reference: `ref` as written (for messages), `secret` as key-sources.ts
+   * parsed it, once; never written by hand, so only its presence is checked here.
+   */
+  z.object({
+    kind: z.literal('ref'),
+    name: z.string(),
+    ref: z.string().min(1),
+    secret: z.custom<KeyRef>((v) => typeof v === 'object' && v !== null),
+  }),
 ]);
 export type KeySourceConfig = z.infer<typeof keySourceSchema>;
 

@@ -25,6 +25,7 @@ describe('config/<APP_ENV>.yaml', () => {
       kind: 'ref',
       name: 'GATHER_API_KEY_REF',
       ref: 'aws-sm:gather/api-key',
+      secret: { kind: 'aws-sm', secretId: 'gather/api-key', field: undefined },
     });
   });
 

@@ -27,7 +27,7 @@ describe('key references in the configuration', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('accepts an aws-sm reference and keeps it as a ref source', () => {
+  it('accepts an aws-sm reference and hands it on parsed, with the reference as written', () => {
     const config = loadConfig(
       { ...BASE, GATHER_API_KEY_REF: 'aws-sm:gather/prod#api_key' },
       CONFIG_DIR,
@@ -36,6 +36,25 @@ describe('key references in the configuration', () => {
       kind: 'ref',
       name: 'GATHER_API_KEY_REF',
       ref: 'aws-sm:gather/prod#api_key',
+      secret: { kind: 'aws-sm', secretId: 'gather/prod', field: 'api_key' },
+    });
+  });
+
+  it('hands a vault reference on parsed, the field defaulted', () => {
+    const config = loadConfig(
+      {
+        ...BASE,
+        GATHER_API_KEY_REF: 'vault:secret/gather',
+        VAULT_ADDR: 'http://127.0.0.1:8200',
+        VAULT_TOKEN: 't',
+      },
+      CONFIG_DIR,
+    );
+    expect(config.gather.apiKey).toEqual({
+      kind: 'ref',
+      name: 'GATHER_API_KEY_REF',
+      ref: 'vault:secret/gather',
+      secret: { kind: 'vault', mount: 'secret', path: 'gather', field: 'api_key' },
     });
   });
 

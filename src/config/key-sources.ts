@@ -88,18 +88,29 @@ function fileSource(name: string, path: string, problems: string[]): KeySourceCo
   return { kind: 'file', name, path };
 }
 
-/** Checks a secret-manager reference's syntax and the settings its secret manager needs. */
-function refSource(name: string, ref: string, env: Env, problems: string[]): KeySourceConfig {
-  if (!holdsKey(name, ref, problems)) {
-    const parsed = parseKeyRef(ref);
-    if (parsed.kind === 'invalid') {
-      problems.push(`${name}: "${ref}" ${parsed.problem}`);
-    } else if (parsed.kind === 'vault') {
-      if (!env.VAULT_ADDR) problems.push(`${name}: a vault: reference needs VAULT_ADDR`);
-      if (!env.VAULT_TOKEN && !env.VAULT_K8S_ROLE) {
-        problems.push(`${name}: a vault: reference needs VAULT_TOKEN or VAULT_K8S_ROLE`);
-      }
-    }
+/**
+ * Parses a secret-manager reference, the one time it is parsed, and checks the settings its
+ * secret manager needs; keys/ builds the source from the parsed form. Undefined when refused.
+ */
+function refSource(
+  name: string,
+  ref: string,
+  env: Env,
+  problems: string[],
+): KeySourceConfig | undefined {
+  if (holdsKey(name, ref, problems)) return undefined;
+  const secret = parseKeyRef(ref);
+  if (secret.kind === 'invalid') {
+    problems.push(`${name}: "${ref}" ${secret.problem}`);
+    return undefined;
   }
-  return { kind: 'ref', name, ref };
+  if (secret.kind === 'vault') {
+    const before = problems.length;
+    if (!env.VAULT_ADDR) problems.push(`${name}: a vault: reference needs VAULT_ADDR`);
+    if (!env.VAULT_TOKEN && !env.VAULT_K8S_ROLE) {
+      problems.push(`${name}: a vault: reference needs VAULT_TOKEN or VAULT_K8S_ROLE`);
+    }
+    if (problems.length > before) return undefined;
+  }
+  return { kind: 'ref', name, ref, secret };
 }

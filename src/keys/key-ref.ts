@@ -1,7 +1,7 @@
 /**
- * Secret-manager references as SPEC.md writes them (Keys): `aws-sm:<secret-id>[#<json-field>]`
- * and `vault:<mount>/<path>[#<field>]`. Parsed once at configuration time to report bad syntax,
- * and again by the factory that builds the source.
+ * Secret-manager references as docs/contract.md writes them ("Keys"):
+ * `aws-sm:<secret-id>[#<json-field>]` and `vault:<mount>/<path>[#<field>]`. Parsed once, by
+ * configuration, which refuses bad syntax and hands the parsed form on to the source factory.
  */
 export type KeyRef =
   | { readonly kind: 'aws-sm'; readonly secretId: string; readonly field: string | undefined }
@@ -14,7 +14,7 @@ export type KeyRef =
 
 export type ParsedKeyRef = KeyRef | { readonly kind: 'invalid'; readonly problem: string };
 
-/** The field `vault kv put secret/gather api_key=…` writes, as SPEC.md defaults it. */
+/** The field `vault kv put secret/gather api_key=…` writes, the contract's default. */
 export const DEFAULT_VAULT_FIELD = 'api_key';
 
 export const KEY_REF_FORMS = 'aws-sm:<secret-id>[#<json-field>] or vault:<mount>/<path>[#<field>]';

@@ -5,28 +5,13 @@ import type { AppConfig, KeySourceConfig } from '../config/config.schema';
 import { AwsSecretsManagerKeySource } from './aws-secrets-manager-key-source';
 import { EnvKeySource } from './env-key-source';
 import { FileKeySource } from './file-key-source';
-import { parseKeyRef } from './key-ref';
-import { KeySource, KeySourceError } from './key-source';
+import type { KeyRef } from './key-ref';
+import { KeySource } from './key-source';
 import { VaultClient } from './vault-client';
 import { VaultKeySource } from './vault-key-source';
 
 /** Bound on each call to a secret manager; every read of a key has its own overall deadline. */
 export const SECRET_MANAGER_TIMEOUT_MS = 4000;
-
-/** A source that cannot work; configuration validation normally stops it from being built. */
-class BrokenSource extends KeySource {
-  readonly reloadable = false;
-  constructor(
-    readonly name: string,
-    readonly description: string,
-    private readonly cause: string,
-  ) {
-    super();
-  }
-  load(): Promise<string> {
-    return Promise.reject(new KeySourceError(this, this.cause));
-  }
-}
 
 /**
  * Turns configured key sources into loaders. Sources of one secret manager share one client
@@ -49,7 +34,7 @@ export class KeySourceFactory implements OnModuleDestroy {
       case 'file':
         return new FileKeySource(config.name, config.path);
       case 'ref':
-        return this.fromRef(config.name, config.ref);
+        return this.fromRef(config.name, config.ref, config.secret);
     }
   }
 
@@ -57,25 +42,25 @@ export class KeySourceFactory implements OnModuleDestroy {
     this.aws?.destroy();
   }
 
-  private fromRef(name: string, ref: string): KeySource {
-    const parsed = parseKeyRef(ref);
-    switch (parsed.kind) {
+  private fromRef(name: string, ref: string, secret: KeyRef): KeySource {
+    switch (secret.kind) {
       case 'aws-sm':
         return new AwsSecretsManagerKeySource(
           name,
           ref,
-          parsed.secretId,
-          parsed.field,
+          secret.secretId,
+          secret.field,
           this.awsClient(),
         );
-      case 'vault': {
-        const client = this.vaultClient();
-        return client
-          ? new VaultKeySource(name, ref, parsed.mount, parsed.path, parsed.field, client)
-          : new BrokenSource(name, `${name}=${ref}`, 'VAULT_ADDR is not set');
-      }
-      case 'invalid':
-        return new BrokenSource(name, name, `the reference ${parsed.problem}`);
+      case 'vault':
+        return new VaultKeySource(
+          name,
+          ref,
+          secret.mount,
+          secret.path,
+          secret.field,
+          this.vaultClient(),
+        );
     }
   }
 
@@ -90,9 +75,10 @@ export class KeySourceFactory implements OnModuleDestroy {
     return this.aws;
   }
 
-  private vaultClient(): VaultClient | undefined {
+  private vaultClient(): VaultClient {
     const { addr } = this.vaultSettings;
-    if (addr === undefined) return undefined;
+    // Configuration refuses a vault: reference without VAULT_ADDR; this is a programming error.
+    if (addr === undefined) throw new Error('a vault: key source needs VAULT_ADDR');
     this.vault ??= new VaultClient({ ...this.vaultSettings, addr }, SECRET_MANAGER_TIMEOUT_MS);
     return this.vault;
   }

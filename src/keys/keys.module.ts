@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { GatherKeys } from './gather-keys.service';
+import { KeyReadiness } from './key-readiness';
 import { KeySourceFactory } from './key-source.factory';
 
 /**
  * Owns the server-held Gather keys: their sources (environment, file, AWS Secrets Manager,
- * Vault), validation, fingerprints, periodic reloads and the reload after Gather refuses one.
+ * Vault), validation, fingerprints, periodic reloads, the reload after Gather refuses one, and
+ * the `gather-key` readiness check.
  */
-@Module({ providers: [KeySourceFactory, GatherKeys], exports: [GatherKeys] })
+@Module({ providers: [KeySourceFactory, GatherKeys, KeyReadiness], exports: [GatherKeys] })
 export class KeysModule {}

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { BffError } from '../http/error-codes';
 import { Readiness } from './readiness';
 
-/** Liveness and readiness probes (SPEC: `/healthz`, `/readyz`). */
+/** Liveness and readiness probes (docs/contract.md, "Health and metrics"). */
 @Controller()
 export class HealthController {
   constructor(@Inject(Readiness) private readonly readiness: Readiness) {}

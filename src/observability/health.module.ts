@@ -1,12 +1,6 @@
 import { Module } from '@nestjs/common';
-import { KeysModule } from '../keys/keys.module';
 import { HealthController } from './health.controller';
-import { KeyReadiness } from './key-readiness';
 
-/** The `/healthz` and `/readyz` probes, and the readiness check of the server's key. */
-@Module({
-  imports: [KeysModule],
-  controllers: [HealthController],
-  providers: [KeyReadiness],
-})
+/** The `/healthz` and `/readyz` probes; each module registers its own readiness checks. */
+@Module({ controllers: [HealthController] })
 export class HealthModule {}

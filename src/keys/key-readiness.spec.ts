@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { GatherKeys } from '../keys/gather-keys.service';
+import { Readiness } from '../observability/readiness';
+import type { GatherKeys } from './gather-keys.service';
 import { KeyReadiness } from './key-readiness';
-import { Readiness } from './readiness';
 
 describe('KeyReadiness', () => {
   beforeEach(() => {
@@ -13,7 +13,7 @@ describe('KeyReadiness', () => {
   it('registers a "gather-key" check that fails while no usable key is held', async () => {
     const keys = { ready: false };
     const readiness = new Readiness();
-    new KeyReadiness(readiness, keys as GatherKeys).onModuleInit();
+    new KeyReadiness(keys as GatherKeys, readiness).onModuleInit();
     expect(await readiness.failing()).toEqual(['gather-key']);
     keys.ready = true;
     expect(await readiness.failing()).toEqual([]);
