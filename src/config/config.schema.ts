@@ -58,6 +58,8 @@ export const configSchema = z.object({
     teamKeys: z.record(z.string(), keySourceSchema).default({}),
     requireTeamKey: bool.default(false),
   }),
+    /** Longest drain after SIGTERM/SIGINT before what is left is cut. */
+    shutdownGraceSeconds: int(0),
   /** HashiCorp Vault for `vault:` key references; set from the environment only (VAULT_*). */
   vault: z
     .object({

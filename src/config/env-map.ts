@@ -25,6 +25,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'PUBLIC_URL', path: ['server', 'publicUrl'] },
   { env: 'ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], parse: list },
   { env: 'TRUST_PROXY', path: ['server', 'trustProxy'], parse: parseTrustProxy },
+  { env: 'SHUTDOWN_GRACE_SECONDS', path: ['server', 'shutdownGraceSeconds'] },
   { env: 'GATHER_BASE_URL', path: ['gather', 'baseUrl'] },
   { env: 'GATHER_TIMEOUT_MS', path: ['gather', 'timeoutMs'] },
   { env: 'GATHER_API_KEY_REFRESH_SECONDS', path: ['gather', 'keyRefreshSeconds'] },

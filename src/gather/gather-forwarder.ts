@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   createProxyMiddleware,
@@ -36,7 +36,7 @@ const MAX_ERROR_BODY = 256 * 1024;
  * (docs/contract.md, "Error envelope", "Headers to Gather", "Headers to the browser", "Keys").
  */
 @Injectable()
-export class GatherForwarder implements OnModuleDestroy {
+export class GatherForwarder implements OnApplicationShutdown {
   private readonly logger = new Logger('GatherProxy');
   private readonly calls = new WeakMap<IncomingMessage, ProxyCall>();
   private readonly agent: HttpAgent;
@@ -104,7 +104,8 @@ export class GatherForwarder implements OnModuleDestroy {
     this.send(call);
   }
 
-  onModuleDestroy(): void {
+  /** After the public listener has closed, so no proxied call still in flight loses its socket. */
+  onApplicationShutdown(): void {
     this.agent.destroy();
   }
 

@@ -58,6 +58,10 @@ export class Readiness implements BeforeApplicationShutdown {
       }
     });
     return failing;
+
+  beforeApplicationShutdown(): void {
+    this.markShuttingDown();
+  }
   }
 
   /** Once shutdown begins the instance reports not ready, so traffic drains away from it. */
@@ -65,7 +69,8 @@ export class Readiness implements BeforeApplicationShutdown {
     return this.stopping;
   }
 
-  beforeApplicationShutdown(): void {
+  /** From the shutdown signal on, before anything closes (docs/contract.md, "Shutdown"). */
+  markShuttingDown(): void {
     this.stopping = true;
   }
 }
