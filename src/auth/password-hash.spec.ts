@@ -1,5 +1,5 @@
 import { argon2id, hash } from 'argon2';
-import { hash as bcryptHash } from 'bcryptjs';
+import { hash as bcryptHash } from 'bcrypt';
 import { decoyHashLike, hashKind, verifyPassword } from './password-hash';
 
 describe('password hashes', () => {
@@ -14,6 +14,10 @@ describe('password hashes', () => {
     expect(hashKind(argon)).toBe('argon2id');
     expect(hashKind(bcrypt)).toBe('bcrypt');
     expect(hashKind(bcrypt.replace('$2b$', '$2y$'))).toBe('bcrypt');
+    // Costs the library cannot honour: below 4 it hashes at another cost, above 31 never returns.
+    expect(hashKind(bcrypt.replace('$04$', '$03$'))).toBeUndefined();
+    expect(hashKind(bcrypt.replace('$04$', '$31$'))).toBe('bcrypt');
+    expect(hashKind(bcrypt.replace('$04$', '$32$'))).toBeUndefined();
     expect(hashKind(await hash('s3cret', { type: 1 }))).toBeUndefined(); // argon2i
     expect(hashKind('s3cret')).toBeUndefined();
     expect(hashKind(`${argon}\n`)).toBeUndefined();
@@ -25,6 +29,12 @@ describe('password hashes', () => {
   ])('verifies a %s hash', async (_kind, stored) => {
     await expect(verifyPassword(stored(), 's3cret')).resolves.toBe(true);
     await expect(verifyPassword(stored(), 's3cret ')).resolves.toBe(false);
+  });
+
+  it.each(['$2a$', '$2y$'])('verifies a bcrypt hash written as %s', async (prefix) => {
+    const other = bcrypt.replace('$2b$', prefix);
+    await expect(verifyPassword(other, 's3cret')).resolves.toBe(true);
+    await expect(verifyPassword(other, 's3cret ')).resolves.toBe(false);
   });
 
   it('treats an unreadable hash as a mismatch', async () => {
