@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkRequestOrigin } from '../auth/request-origin';
@@ -32,6 +33,7 @@ export const BODY_IDLE_MS = 10_000;
 @Injectable()
 export class ProxyPipeline {
   private readonly steps: readonly Step[];
+  private log: { root: Logger; child: Logger } | undefined;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
@@ -93,9 +95,6 @@ export class ProxyPipeline {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = randomUUID();
     const url = req.url ?? '';
-    // The request log's serializers read these, as they would on a request Express routed.
-    (req as LoggedRequest).id = requestId;
-    (req as LoggedRequest).originalUrl = url;
     const call: ProxyCall = {
       req,
       res,
@@ -124,6 +123,14 @@ export class ProxyPipeline {
     this.forwarder.fail(call, new BffError('INTERNAL_ERROR'));
   }
 
+  private requestLog(): Logger {
+    if (this.log?.root !== PinoLogger.root) {
+      const root = PinoLogger.root;
+      this.log = { root, child: root.child({}, { serializers: { req: asIs, res: asIs } }) };
+    }
+    return this.log.child;
+  }
+
   /** The request's one log line and one metrics observation, when its answer is done. */
   private completed(call: ProxyCall): void {
     const { req, res } = call;
@@ -131,10 +138,10 @@ export class ProxyPipeline {
     const responseTime = Date.now() - call.startedAt;
     this.metrics.proxiedRequest(req.method, status, responseTime / 1000);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    PinoLogger.root[level](
+    this.requestLog()[level](
       {
-        req,
-        res,
+        req: { id: call.requestId, method: req.method, url: call.url },
+        res: { statusCode: status },
         responseTime,
         userId: call.user?.id,
         gatherRequestId: call.gatherRequestId,
@@ -144,4 +151,4 @@ export class ProxyPipeline {
   }
 }
 
-type LoggedRequest = IncomingMessage & { id?: string; originalUrl?: string };
+const asIs = (value: unknown): unknown => value;

@@ -95,11 +95,20 @@ export class Metrics {
 
   /** One request of the proxied path, which times itself (it runs ahead of the middleware). */
   proxiedRequest(method: string | undefined, status: number, seconds: number): void {
-    this.httpDuration.observe(
-      { route: 'api', method: methodLabel(method), status: String(status) },
-      seconds,
-    );
+    const label = methodLabel(method);
+    const key = `${label} ${status}`;
+    let series = this.proxiedSeries.get(key);
+    if (series === undefined) {
+      series = this.httpDuration.labels({ route: 'api', method: label, status: String(status) });
+      this.proxiedSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
+
+  private readonly proxiedSeries = new Map<
+    string,
+    Histogram.Internal<'route' | 'method' | 'status'>
+  >();
 
   get contentType(): string {
     return this.registry.contentType;

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ThrottlerStorageRecord } from './rate-limit.store';
@@ -37,7 +38,15 @@ export function writeReport(res: ServerResponse, report: RateLimitReport): void 
   res.setHeader('RateLimit-Reset', String(report.reset));
 }
 
+/** Hashed trackers, remembered: the same few users call many times a minute. */
+const hashedTrackers = new LRUCache<string, string>({ max: 10_000 });
+
 /** A counter per limit and tracker; trackers (user ids, addresses) are stored hashed. */
 export function counterKey(limitName: string, tracker: string): string {
-  return `${limitName}:${createHash('sha256').update(tracker).digest('base64url')}`;
+  let hashed = hashedTrackers.get(tracker);
+  if (hashed === undefined) {
+    hashed = createHash('sha256').update(tracker).digest('base64url');
+    hashedTrackers.set(tracker, hashed);
+  }
+  return `${limitName}:${hashed}`;
 }

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
 import { sessionCookiePolicy } from './cookie-policy';
-import { signedSessionId } from './session-cookie';
+import { sessionIdReader } from './session-cookie';
 import { SessionStore } from './session-store';
 import { liveUser, type SessionUser } from './session-user';
 
@@ -16,8 +16,7 @@ import { liveUser, type SessionUser } from './session-user';
  */
 @Injectable()
 export class SessionLookup {
-  private readonly cookieName: string;
-  private readonly secrets: readonly string[];
+  private readonly sessionId: (cookieHeader: string | undefined) => string | undefined;
   private readonly absoluteMs: number;
   /** `Set-Cookie` that expires the cookie, built once. */
   private readonly expiredCookie: string;
@@ -28,15 +27,14 @@ export class SessionLookup {
   ) {
     const settings = config.get('session', { infer: true });
     const cookie = sessionCookiePolicy(settings);
-    this.cookieName = cookie.name;
-    this.secrets = settings.secrets;
+    this.sessionId = sessionIdReader(cookie.name, settings.secrets);
     this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
     this.expiredCookie = serialize(cookie.name, '', { ...cookie.options, expires: new Date(0) });
   }
 
   /** The signed-in user: 401 UNAUTHORIZED without a live session, 503 when the store is down. */
   async userOf(req: IncomingMessage, res: ServerResponse): Promise<SessionUser> {
-    const sid = signedSessionId(req.headers.cookie, this.cookieName, this.secrets);
+    const sid = this.sessionId(req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
     const data = await this.store.lookup(sid);
     if (data === null) throw new BffError('UNAUTHORIZED');
