@@ -1,6 +1,6 @@
 import type { SessionUser } from '../session/session-user';
 
-/** The user as the browser sees it (SPEC: /auth/me): always the four fields, `team` null if none. */
+/** The user as the browser sees it (docs/contract.md, "Routes": /auth/me): always the four fields, `team` null if none. */
 export interface PublicUser {
   id: string;
   name: string;

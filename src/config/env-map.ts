@@ -1,5 +1,5 @@
 /**
- * The environment variables of SPEC.md (Configuration) and where each lands in the nested
+ * The environment variables of docs/configuration.md and where each lands in the nested
  * configuration that the YAML files also write. One table, so a problem found at any depth
  * can be reported under the variable an operator would set.
  */
@@ -15,7 +15,7 @@ const list = (raw: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-/** Express `trust proxy` as SPEC allows it: a hop count or CIDRs; `true` is refused later. */
+/** Express `trust proxy` as docs/configuration.md allows it: a hop count or CIDRs; `true` is refused later. */
 export const parseTrustProxy = (raw: string): unknown =>
   /^\d+$/.test(raw) ? Number(raw) : raw === 'true' || raw === 'false' ? raw === 'true' : list(raw);
 

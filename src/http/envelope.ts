@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { BffError } from './error-codes';
 
-/** Gather's error shape, which the BFF's own errors share (SPEC: The error envelope). */
+/** Gather's error shape, which the BFF's own errors share (docs/contract.md, "Error envelope"). */
 export interface ErrorEnvelope {
   error: { code: string; message: string; details?: Record<string, unknown> };
   meta: { requestId: string; timestamp: string };

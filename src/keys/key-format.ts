@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 const GATHER_KEY = /^qapi_[A-Za-z0-9_-]{16,}$/;
 
-/** Whether a string has the shape of a Gather API key (SPEC: Keys). */
+/** Whether a string has the shape of a Gather API key (docs/contract.md, "Keys"). */
 export function isGatherKey(value: string): boolean {
   return GATHER_KEY.test(value);
 }

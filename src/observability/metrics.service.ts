@@ -5,7 +5,7 @@ import { methodLabel, routeLabel } from './route-label';
 /** Gather's answers that say something about the key itself (refused, forbidden, throttled). */
 const REJECTIONS = new Set([401, 403, 429]);
 
-/** A key fingerprint (SPEC: first 8 hex of its SHA-256); anything else is refused as a label. */
+/** A key fingerprint (first 8 hex of its SHA-256, docs/contract.md "Keys"); anything else is refused as a label. */
 const FINGERPRINT = /^[0-9a-f]{8}$/;
 
 /** A variable name (GATHER_API_KEY_FILE) or a team source name (gather.teamKeys.team-a). */

@@ -10,7 +10,7 @@ import { RateLimitStore } from './rate-limit.store';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
 
-/** `/readyz` fails while the counter store does not answer (SPEC: the rate-limit store). */
+/** `/readyz` fails while the counter store does not answer (docs/contract.md, "Health and metrics"). */
 @Injectable()
 class RateLimitReadiness implements OnModuleInit {
   constructor(

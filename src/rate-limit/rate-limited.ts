@@ -1,6 +1,6 @@
 import { BffError } from '../http/error-codes';
 
-/** SPEC's 429: `Retry-After` and `details.retryAfterSeconds` carry the same whole seconds. */
+/** The 429 (docs/contract.md, "Rate limits"): `Retry-After` and `details.retryAfterSeconds` carry the same whole seconds. */
 export function rateLimited(retryAfterSeconds: number): BffError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
   return new BffError(

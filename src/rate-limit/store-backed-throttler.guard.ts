@@ -21,7 +21,7 @@ import type { StoreFailurePolicy } from './store-failure.policy';
 const reportedFor = new WeakMap<object, RateLimitReport>();
 
 /**
- * The throttler with SPEC's behaviour: counters in our store, `RateLimit-Limit`,
+ * The throttler as docs/contract.md ("Rate limits") has it: counters in our store, `RateLimit-Limit`,
  * `RateLimit-Remaining` and `RateLimit-Reset` on every response it passes or rejects (and no
  * `X-RateLimit-*` or per-throttler `Retry-After-<name>`), the 429 in Gather's envelope, and the
  * RATE_LIMIT_REDIS_FAILURE policy when the store does not answer.

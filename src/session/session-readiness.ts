@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Readiness } from '../observability/readiness';
 import { SessionStore } from './session-store';
 
-/** `/readyz` fails while the session store does not answer (SPEC: /readyz). */
+/** `/readyz` fails while the session store does not answer (docs/contract.md, "Health and metrics"). */
 @Injectable()
 export class SessionStoreReadiness implements OnModuleInit {
   constructor(

@@ -32,7 +32,7 @@ describe('OIDC configuration', () => {
     expect(loadConfig(BASE, CONFIG_DIR).auth.oidc).toBeUndefined();
   });
 
-  it('applies the SPEC default scopes and a 10-minute login transaction when unset', () => {
+  it('applies the documented default scopes and a 10-minute login transaction when unset', () => {
     expect(loadConfig({ ...BASE, ...OIDC }, CONFIG_DIR).auth.oidc).toEqual({
       issuerUrl: 'https://idp.example.com/realms/acme',
       clientId: 'gather-bff',

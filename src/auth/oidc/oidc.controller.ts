@@ -6,7 +6,7 @@ import { OidcAuthenticator } from './oidc-authenticator';
 import { OidcEnabledGuard } from './oidc-enabled.guard';
 
 /**
- * The two top-level navigations of an OIDC sign-in. No origin or X-CSRF check here (SPEC):
+ * The two top-level navigations of an OIDC sign-in. No origin or X-CSRF check here (docs/contract.md, "Check order"):
  * the return from the provider is cross-site by nature, and the state and the login
  * transaction cookie are what tie it to the browser that started it.
  */

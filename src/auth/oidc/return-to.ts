@@ -9,7 +9,7 @@ const MAX_LENGTH = 2048;
 const FORBIDDEN = /[\\\u0000-\u001f\u007f]/;
 
 /**
- * `returnTo` as given when it is a same-origin relative path, else `/` (SPEC: GET /auth/callback).
+ * `returnTo` as given when it is a same-origin relative path, else `/` (docs/contract.md, "Sessions").
  * The checks hold at every level of percent-decoding, so an encoded `//`, `\` or control character
  * does not slip through to a browser or a router that decodes once more.
  */
