@@ -21,7 +21,7 @@ function problems(env: Env, dir = CONFIG_DIR): readonly string[] {
 }
 
 describe('loadConfig', () => {
-  it("applies the documented defaults", () => {
+  it('applies the documented defaults', () => {
     const c = loadConfig(base, CONFIG_DIR);
     expect(c.appEnv).toBe('development');
     expect(c.server).toEqual({

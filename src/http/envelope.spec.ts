@@ -23,7 +23,7 @@ describe('envelopeOf', () => {
     expect(new Date(meta.timestamp).toISOString()).toBe(meta.timestamp);
   });
 
-  it("maps every code to its documented status", () => {
+  it('maps every code to its documented status', () => {
     expect(ERROR_STATUS).toEqual({
       BAD_REQUEST: 400,
       REQUEST_TIMEOUT: 408,

@@ -8,7 +8,7 @@ export interface SessionCookiePolicy {
 }
 
 /**
- * Every attribute of the session cookie, decided in one place (SPEC: Sessions). The lifetime is
+ * Every attribute of the session cookie, decided in one place (docs/contract.md, "Sessions"). The lifetime is
  * enforced server-side, so the cookie itself lasts only as long as the browser session.
  */
 export function sessionCookiePolicy(
