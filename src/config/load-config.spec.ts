@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../test/support/temp-dir';
 import { fingerprint } from '../keys/key-format';
 import { ConfigError, loadConfig, type Env } from './load-config';
 
@@ -78,8 +78,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, TRUST_PROXY: '2' }, CONFIG_DIR).server.trustProxy).toBe(2);
   });
 
-  it('reads config/<APP_ENV>.yaml over config/default.yaml', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  it('reads config/<APP_ENV>.yaml over config/default.yaml', async () => {
+    const dir = await tempDir('cfg-');
     writeFileSync(join(dir, 'default.yaml'), 'server: { port: 1111, host: 127.0.0.1 }\n');
     writeFileSync(join(dir, 'qa.yaml'), 'server: { port: 2222 }\n');
     writeFileSync(join(dir, 'qa.yaml'), 'session: { idleTimeoutSeconds: 60 }\n');

@@ -1,8 +1,8 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load-config';
 import { testEnv } from '../../test/support/start-app';
+import { tempDir } from '../../test/support/temp-dir';
 
 const CONFIG_DIR = join(__dirname, '..', '..', 'config');
 
@@ -38,8 +38,8 @@ describe('rate-limit configuration', () => {
     expect(load).toThrow(/GATHER_UPSTREAM_RATE_LIMIT/);
   });
 
-  it('reads per-route rules from the YAML, methods upper-cased', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gbff-rl-config-'));
+  it('reads per-route rules from the YAML, methods upper-cased', async () => {
+    const dir = await tempDir('gbff-rl-config-');
     copyFileSync(join(CONFIG_DIR, 'default.yaml'), join(dir, 'default.yaml'));
     writeFileSync(
       join(dir, 'test.yaml'),

@@ -220,10 +220,13 @@ describe('rate limits', () => {
 
     it('answers 429 with Retry-After 1 past the budget, and Gather never sees those', async () => {
       const cookie = await signIn(t, ada, PASSWORD);
+      const burstFrom = Date.now();
       const responses = await Promise.all(Array.from({ length: 10 }, () => proxied(t, cookie)));
-      // Two a second: even a burst straddling two one-second windows gets at most four through.
+      // Two a second: a burst within a second straddles at most two one-second windows, so at
+      // most four get through; one that a busy machine stretches, two more per extra second.
+      const windows = Math.floor((Date.now() - burstFrom) / 1000) + 2;
       const refused = responses.filter((r) => r.status === 429);
-      expect(refused.length).toBeGreaterThanOrEqual(6);
+      expect(refused.length).toBeGreaterThanOrEqual(10 - 2 * windows);
       expect(fake.requests).toHaveLength(10 - refused.length);
       for (const res of refused) {
         expect(res.headers['retry-after']).toBe('1');

@@ -84,17 +84,34 @@ describe.each([
     if (admin) expect(await admin.exists(`gbff:sess:${sidOf(cookie)}`)).toBe(0);
   };
 
-  it('ends a session left idle, while each use restarts the idle clock', async () => {
-    const t = await start({ SESSION_IDLE_TIMEOUT_SECONDS: '1' });
-    const cookie = await signIn(t, ADA.username, ADA.password);
-    await sleep(600);
-    expect((await me(t, cookie)).status).toBe(200);
-    await sleep(600);
-    // Past one idle timeout since login, alive because it was used in between.
-    expect((await me(t, cookie)).status).toBe(200);
-    await sleep(1300);
-    await expectNotStored(cookie);
+  /** The deadline `/auth/me` reports for the session, after checking it answered 200. */
+  const expiresAt = async (res: Response): Promise<number> => {
+    expect(res.status).toBe(200);
+    return Date.parse(((await res.json()) as { session: { expiresAt: string } }).session.expiresAt);
+  };
+
+  /**
+   * Past the deadline the server reported (the store's own clock started as the response ended,
+   * a moment later), the session is gone: from Redis, polled with a bound, and for every route.
+   */
+  const expectEndedAfter = async (deadline: number, cookie: string, t: TestApp): Promise<void> => {
+    await sleep(Math.max(0, deadline - Date.now()) + 250);
+    const store = admin;
+    if (store) await until(async () => (await store.exists(`gbff:sess:${sidOf(cookie)}`)) === 0);
     await expect401(await me(t, cookie));
+    await expect401(await proxied(t, cookie));
+  };
+
+  it('ends a session left idle, while each use restarts the idle clock', async () => {
+    // Idle 2 s, a use every 1.1 s: each use has 0.9 s to arrive, however slow the machine.
+    const t = await start({ SESSION_IDLE_TIMEOUT_SECONDS: '2' });
+    const cookie = await signIn(t, ADA.username, ADA.password);
+    await sleep(1100);
+    await expiresAt(await me(t, cookie));
+    await sleep(1100);
+    // Past one idle timeout since the login, alive because it was used in between.
+    const deadline = await expiresAt(await me(t, cookie));
+    await expectEndedAfter(deadline, cookie, t);
   });
 
   it('ends a session at the absolute timeout however busy it is', async () => {
@@ -102,16 +119,22 @@ describe.each([
       SESSION_IDLE_TIMEOUT_SECONDS: '2',
       SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3',
     });
-    const loggedInAt = Date.now();
+    // The absolute clock starts while the login is answered: between these two instants.
+    const signInSentAt = Date.now();
     const cookie = await signIn(t, ADA.username, ADA.password);
-    for (let i = 0; i < 5; i++) {
-      await sleep(500);
-      expect((await me(t, cookie)).status).toBe(200);
-    }
-    await sleep(loggedInAt + 3000 - Date.now() + 300);
-    await expectNotStored(cookie);
-    await expect401(await me(t, cookie));
-    await expect401(await proxied(t, cookie));
+    const signedInAt = Date.now();
+    // Busy: a use every 250 ms until 1.5 s after the login, each one well inside the 2 s idle time.
+    let usedAt: number;
+    let deadline: number;
+    do {
+      await sleep(250);
+      usedAt = Date.now();
+      deadline = await expiresAt(await me(t, cookie));
+    } while (usedAt < signedInAt + 1500);
+    // Used from 1.5 s on, the idle deadline is past 3 s: the one reported is the absolute one.
+    expect(deadline).toBeGreaterThanOrEqual(signInSentAt + 3000);
+    expect(deadline).toBeLessThanOrEqual(signedInAt + 3000);
+    await expectEndedAfter(deadline, cookie, t);
   });
 
   it('does not let a slow request that finishes after the logout bring the session back', async () => {

@@ -1,9 +1,9 @@
 import { argon2id, hash } from 'argon2';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { TEST_ORIGIN, type TestApp } from './start-app';
+import { tempDir } from './temp-dir';
 
 export interface TestUser {
   username: string;
@@ -13,7 +13,10 @@ export interface TestUser {
   team?: string;
 }
 
-/** Writes an AUTH_LOCAL_USERS_FILE (YAML, argon2id hashes) in a fresh temp dir; returns its path. */
+/**
+ * Writes an AUTH_LOCAL_USERS_FILE (YAML, argon2id hashes) in a fresh temp dir, removed when the
+ * test file ends; returns its path.
+ */
 export async function writeUsersFile(users: readonly TestUser[]): Promise<string> {
   const entries = await Promise.all(
     users.map(async ({ password, ...user }) => ({
@@ -21,7 +24,7 @@ export async function writeUsersFile(users: readonly TestUser[]): Promise<string
       passwordHash: await hash(password, { type: argon2id }),
     })),
   );
-  const file = join(await mkdtemp(join(tmpdir(), 'gather-users-')), 'users.yaml');
+  const file = join(await tempDir('gather-users-'), 'users.yaml');
   await writeFile(file, stringify({ users: entries }), { mode: 0o600 });
   return file;
 }
