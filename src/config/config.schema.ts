@@ -121,6 +121,27 @@ export const configSchema = z.object({
     /** Requests per second to Gather across all replicas; unset = no organisation budget. */
     upstreamPerSecond: positive.optional(),
   }),
+  /** W3C trace context and span export (docs/contract.md, "Tracing"); OTEL_* only. */
+  tracing: z
+    .object({
+      /** OTLP/HTTP base URL; spans go to `<otlpEndpoint>/v1/traces`. Unset: nothing exported. */
+      otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+      /** `service.name` of the exported spans; `gather-bff` when unset. */
+      serviceName: z.string().min(1).optional(),
+      sampler: z
+        .enum([
+          'always_on',
+          'always_off',
+          'traceidratio',
+          'parentbased_always_on',
+          'parentbased_always_off',
+          'parentbased_traceidratio',
+        ])
+        .default('parentbased_always_on'),
+      /** The share of new traces sampled by the `traceidratio` samplers. */
+      samplerArg: z.coerce.number().min(0).max(1).default(1),
+    })
+    .prefault({}),
   metrics: z.object({ port: int(0).max(65535) }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

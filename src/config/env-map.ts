@@ -61,6 +61,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'GATHER_UPSTREAM_RATE_LIMIT', path: ['rateLimit', 'upstreamPerSecond'] },
   { env: 'METRICS_PORT', path: ['metrics', 'port'] },
   { env: 'LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: ['tracing', 'otlpEndpoint'] },
+  { env: 'OTEL_SERVICE_NAME', path: ['tracing', 'serviceName'] },
+  { env: 'OTEL_TRACES_SAMPLER', path: ['tracing', 'sampler'], parse: (s) => s.toLowerCase() },
+  { env: 'OTEL_TRACES_SAMPLER_ARG', path: ['tracing', 'samplerArg'] },
 ];
 
 /** The variable that sets a configuration path, for messages; the dotted path otherwise. */
