@@ -22,6 +22,7 @@ import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
+import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
 import { headersToBrowser, headersToGather } from './header-policy';
 import { gatherLocation } from './location';
@@ -52,6 +53,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(GatherKeys) private readonly keys: GatherKeys,
     @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(Tracing) private readonly tracing: Tracing,
   ) {
     const gather = config.get('gather', { infer: true });
     const server = config.get('server', { infer: true });
@@ -98,6 +100,8 @@ export class GatherForwarder implements OnApplicationShutdown {
       proto,
       publicHost: this.publicHost,
       bodyLength: call.body?.length,
+      traceparent: this.tracing.gatherCall(call.trace, req.method as string, target.path),
+      tracestate: call.trace.tracestate,
     }) as IncomingHttpHeaders;
     req.url = target.path + target.search;
     this.calls.set(req, call);
@@ -130,6 +134,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     if (!call || res.destroyed) return;
     const status = proxyRes.statusCode ?? 502;
     this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
+    this.tracing.gatherAnswered(call.trace, status);
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
     if (status < 400) {
       if (this.head(call, status, proxyRes.headers, headerId)) proxyRes.pipe(res);
@@ -244,8 +249,13 @@ export class GatherForwarder implements OnApplicationShutdown {
     if (!call || call.res.destroyed) return;
     const kind = call.timedOut ? 'timeout' : 'unreachable';
     this.metrics.upstreamFailure(kind);
+    this.tracing.gatherFailed(call.trace, kind);
     this.logger.warn(
-      { requestId: call.requestId, cause: (err as NodeJS.ErrnoException).code ?? err.name },
+      {
+        requestId: call.requestId,
+        traceId: call.trace.traceId,
+        cause: (err as NodeJS.ErrnoException).code ?? err.name,
+      },
       `Gather ${kind}`,
     );
     this.fail(call, new BffError(call.timedOut ? 'GATEWAY_TIMEOUT' : 'BAD_GATEWAY'));

@@ -7,6 +7,7 @@ const ctx: ForwardContext = {
   proto: 'https',
   publicHost: 'app.example.com',
   bodyLength: 12,
+  traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01',
 };
 
 describe('headersToGather', () => {
@@ -33,6 +34,9 @@ describe('headersToGather', () => {
       upgrade: 'websocket',
       'transfer-encoding': 'chunked',
       expect: '100-continue',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01',
+      tracestate: 'browser=chosen',
+      baggage: 'userId=alice',
       'accept-language': 'en',
     },
     ctx,
@@ -45,6 +49,7 @@ describe('headersToGather', () => {
     expect(out['x-forwarded-proto']).toBe('https');
     expect(out['x-forwarded-host']).toBe('app.example.com');
     expect(out['content-length']).toBe('12');
+    expect(out.traceparent).toBe(ctx.traceparent);
   });
 
   it('keeps ordinary headers and drops credentials, hop-by-hop and Connection-listed ones', () => {
@@ -54,6 +59,7 @@ describe('headersToGather', () => {
         'accept-language',
         'content-length',
         'content-type',
+        'traceparent',
         'x-api-key',
         'x-forwarded-for',
         'x-forwarded-host',
@@ -61,6 +67,14 @@ describe('headersToGather', () => {
         'x-request-id',
       ].sort(),
     );
+  });
+
+  it("sends the browser's tracestate only as the BFF passes it on, and baggage never", () => {
+    const incoming = { tracestate: 'browser=raw', baggage: 'userId=alice' };
+    const continued = headersToGather(incoming, { ...ctx, tracestate: 'browser=cleaned' });
+    expect(continued.tracestate).toBe('browser=cleaned');
+    expect(continued).not.toHaveProperty('baggage');
+    expect(headersToGather(incoming, ctx)).not.toHaveProperty('tracestate');
   });
 
   it('sends no content-length for a request without a body', () => {

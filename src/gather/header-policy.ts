@@ -14,8 +14,10 @@ const HOP_BY_HOP = [
 /**
  * Browser headers that never reach Gather (docs/contract.md, "Headers to Gather"): credentials
  * (the BFF's session is not Gather's), the forwarding headers the BFF sets alone, headers that
- * would let the browser pick the method, path or client identity upstream, trace context the
- * BFF does not continue, the BFF's own CSRF marker, and `expect` (the body is already buffered).
+ * would let the browser pick the method, path or client identity upstream, the browser's trace
+ * context (the BFF sends its own `traceparent`, and the browser's `tracestate` only when it
+ * continued the browser's trace; `baggage` never), the BFF's own CSRF marker, and `expect`
+ * (the body is already buffered).
  */
 const DROP_TO_GATHER = new Set([
   ...HOP_BY_HOP,
@@ -98,6 +100,10 @@ export interface ForwardContext {
   readonly publicHost: string;
   /** Length of the buffered body; undefined for a request without one. */
   readonly bodyLength: number | undefined;
+  /** The BFF's `traceparent` for this call: the forwarder sends one on every request. */
+  readonly traceparent?: string;
+  /** The browser's `tracestate`, only when its traceparent was continued. */
+  readonly tracestate?: string;
 }
 
 /** The headers Gather receives: the browser's, minus the refused ones, plus the BFF's own. */
@@ -116,6 +122,8 @@ export function headersToGather(
   out['x-forwarded-for'] = ctx.clientIp;
   out['x-forwarded-proto'] = ctx.proto;
   out['x-forwarded-host'] = ctx.publicHost;
+  if (ctx.traceparent !== undefined) out.traceparent = ctx.traceparent;
+  if (ctx.tracestate !== undefined) out.tracestate = ctx.tracestate;
   if (ctx.bodyLength !== undefined) out['content-length'] = String(ctx.bodyLength);
   return out;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeldKey } from '../keys/gather-keys.service';
+import type { RequestTrace } from '../observability/tracing';
 import type { SessionUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
@@ -13,6 +14,8 @@ export interface ProxyCall {
   readonly url: string;
   /** `Date.now()` when the request arrived. */
   readonly startedAt: number;
+  /** Its W3C trace: the id on its log lines, what Gather's traceparent continues. */
+  readonly trace: RequestTrace;
   /** Set by the path check: what goes to Gather. */
   target?: UpstreamTarget;
   /** Set by the session check. */

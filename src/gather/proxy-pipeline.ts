@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
+import { Tracing } from '../observability/tracing';
 import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
@@ -42,6 +43,7 @@ export class ProxyPipeline {
     @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(Tracing) private readonly tracing: Tracing,
   ) {
     const allowedOrigins = new Set(config.get('server.allowedOrigins', { infer: true }));
     const allowList = compileRules(config.get('proxy', { infer: true }).allow);
@@ -101,6 +103,7 @@ export class ProxyPipeline {
       requestId,
       url,
       startedAt: Date.now(),
+      trace: this.tracing.begin(req),
       timedOut: false,
       retried: false,
     };
@@ -119,7 +122,10 @@ export class ProxyPipeline {
 
   private refuse(call: ProxyCall, err: unknown): void {
     if (err instanceof BffError) return this.forwarder.fail(call, err);
-    PinoLogger.root.error({ err, requestId: call.requestId }, 'unhandled error');
+    PinoLogger.root.error(
+      { err, requestId: call.requestId, traceId: call.trace.traceId },
+      'unhandled error',
+    );
     this.forwarder.fail(call, new BffError('INTERNAL_ERROR'));
   }
 
@@ -137,6 +143,7 @@ export class ProxyPipeline {
     const status = res.statusCode;
     const responseTime = Date.now() - call.startedAt;
     this.metrics.proxiedRequest(req.method, status, responseTime / 1000);
+    this.tracing.end(call.trace, status, res.writableFinished);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     this.requestLog()[level](
       {
@@ -145,6 +152,7 @@ export class ProxyPipeline {
         responseTime,
         userId: call.user?.id,
         gatherRequestId: call.gatherRequestId,
+        traceId: call.trace.traceId,
       },
       res.writableFinished ? 'request completed' : 'request aborted',
     );

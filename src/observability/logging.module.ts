@@ -5,6 +5,8 @@ import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { assignRequestId } from '../http/request-id';
+import { Tracing } from './tracing';
+import { TracingModule } from './tracing.module';
 
 type LoggedRequest = IncomingMessage & { session?: { user?: { id?: string } } };
 type LoggedResponse = ServerResponse & { locals?: { gatherRequestId?: string } };
@@ -23,8 +25,8 @@ function outcome(req: IncomingMessage, res: ServerResponse, line: object): objec
 }
 
 /**
- * JSON logs on stdout, one line per request with its id, user, status, latency and Gather's
- * request id. Headers are never logged whole; the ones that carry credentials are redacted
+ * JSON logs on stdout, one line per request with its id, trace id, user, status, latency and
+ * Gather's request id. Headers are never logged whole; the ones that carry credentials are redacted
  * wherever they might appear.
  */
 @Module({})
@@ -34,13 +36,17 @@ export class LoggingModule {
     return {
       module: LoggingModule,
       imports: [
+        TracingModule,
         LoggerModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<AppConfig, true>) => ({
+          imports: [TracingModule],
+          inject: [ConfigService, Tracing],
+          useFactory: (config: ConfigService<AppConfig, true>, tracing: Tracing) => ({
             pinoHttp: {
               stream: destination,
               level: config.get('log.level', { infer: true }),
               genReqId: assignRequestId,
+              // On every line of the request, from the first: the browser's trace or a new one.
+              customProps: (req: IncomingMessage) => ({ traceId: tracing.traceIdOf(req) }),
               redact: {
                 paths: [
                   'req.headers.cookie',
