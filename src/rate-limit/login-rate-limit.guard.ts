@@ -23,11 +23,17 @@ async function attemptedUsername(context: ExecutionContext): Promise<string> {
   return typeof username === 'string' ? username.toLowerCase() : '';
 }
 
+/** How much higher the per-username limit is than the others: a safety net, not a lock. */
+export const USERNAME_SAFETY_NET_FACTOR = 10;
+
 /**
- * `POST /auth/login`: RATE_LIMIT_LOGIN_LIMIT attempts per RATE_LIMIT_LOGIN_WINDOW_SECONDS per
- * client address and, counted apart, per username, so neither many passwords from one address
- * nor one account tried from many addresses gets through. The address is counted before the
- * body is read, so malformed bodies count too.
+ * `POST /auth/login`, three limits counted apart (docs/contract.md, Rate limits):
+ * RATE_LIMIT_LOGIN_LIMIT attempts per RATE_LIMIT_LOGIN_WINDOW_SECONDS per client address, and as
+ * many per username from one address; per username from all addresses together, ten times that.
+ * Guessing from one address stops at the tight limits, while someone else's failures for a
+ * username never lock its owner out from another address before the safety net, which only a
+ * spread-out attack reaches. The address is counted before the body is read, so malformed
+ * bodies count too.
  */
 @Injectable()
 export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
@@ -44,7 +50,20 @@ export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
         // Equal windows keep this order (the throttler sorts by window, stably).
         throttlers: [
           { name: 'login-ip', limit, ttl, getTracker: (_req, ctx) => clientAddress(ctx) },
-          { name: 'login-user', limit, ttl, getTracker: (_req, ctx) => attemptedUsername(ctx) },
+          {
+            name: 'login-user-ip',
+            limit,
+            ttl,
+            // NUL cannot be in an address, so no two pairs share a key.
+            getTracker: async (_req, ctx) =>
+              `${await attemptedUsername(ctx)}\u0000${clientAddress(ctx)}`,
+          },
+          {
+            name: 'login-user',
+            limit: limit * USERNAME_SAFETY_NET_FACTOR,
+            ttl,
+            getTracker: (_req, ctx) => attemptedUsername(ctx),
+          },
         ],
       },
       storage,
