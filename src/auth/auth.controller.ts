@@ -1,6 +1,20 @@
-import { Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { SessionService } from '../session/session.service';
+import { BffError } from '../http/error-codes';
+import { requestIdOf, SessionService } from '../session/session.service';
+import { UserSessions, type SessionView } from '../session/user-sessions.service';
 import { OidcClient } from './oidc/oidc-client.service';
 import { publicUser, type PublicUser } from './public-user';
 import { RequestOriginGuard } from './request-origin.guard';
@@ -11,11 +25,12 @@ interface MeResponse {
   session: { expiresAt: string };
 }
 
-/** The session routes every login method shares: who am I, and log out. */
+/** The session routes every login method shares: who am I, my sessions, and log out. */
 @Controller('auth')
 export class AuthController {
   constructor(
     @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(UserSessions) private readonly userSessions: UserSessions,
     @Inject(OidcClient) private readonly oidc: OidcClient,
   ) {}
 
@@ -28,9 +43,40 @@ export class AuthController {
     return { user: publicUser(user), session: { expiresAt: expiresAt.toISOString() } };
   }
 
+  /** The caller's live sessions, on every replica; `current` marks the one asking. */
+  @Get('sessions')
+  @UseGuards(SessionGuard)
+  async list(
+    @Req() req: Request,
+  ): Promise<{ sessions: Array<SessionView & { current: boolean }> }> {
+    const current = this.sessions.sessionIdOf(req);
+    const sessions = await this.userSessions.list((req.user as Express.User).id);
+    return {
+      sessions: sessions.map(({ sid, id, createdAt, lastSeenAt, userAgent }) => ({
+        id,
+        createdAt,
+        lastSeenAt,
+        current: sid === current,
+        userAgent,
+      })),
+    };
+  }
+
+  /** Ends one of the caller's sessions: 204, or 404 NOT_FOUND when `id` is not one of theirs. */
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @UseGuards(RequestOriginGuard, SessionGuard)
+  async revoke(@Req() req: Request, @Param('id') id: string): Promise<void> {
+    const userId = (req.user as Express.User).id;
+    if (!(await this.userSessions.endByHandle(userId, id, 'revoked', requestIdOf(req)))) {
+      throw new BffError('NOT_FOUND', 'No such session');
+    }
+  }
+
   /**
    * Answers 200 with or without a session: the outcome (signed out) is the same. After an OIDC
    * login, `logoutUrl` is the provider's end-session URL, for the browser to sign out there too.
+   * With `everywhere=true`, every session of the user ends, on every replica.
    */
   @Post('logout')
   @HttpCode(200)
@@ -38,9 +84,13 @@ export class AuthController {
   async logout(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
+    @Query('everywhere') everywhere: unknown,
   ): Promise<{ logoutUrl: string | null }> {
     const idToken = req.session?.idToken;
-    await this.sessions.end(req, res);
+    const user = this.sessions.currentUser(req);
+    const all = everywhere === 'true' && user !== undefined;
+    await this.sessions.end(req, res, all ? 'everywhere' : 'logout');
+    if (all) await this.userSessions.endAll(user.id, 'everywhere', requestIdOf(req));
     return { logoutUrl: idToken === undefined ? null : await this.oidc.endSessionUrl(idToken) };
   }
 }

@@ -32,6 +32,11 @@ export class LocalCredentials implements OnModuleInit {
     this.decoyHash = await decoyHashLike((users[0] as LocalUser).passwordHash);
   }
 
+  /** Whether `username` names a local user (for the audit log, never for the answer). */
+  has(username: string): boolean {
+    return this.users.has(username);
+  }
+
   /**
    * The user whose username and password these are. An unknown username still costs one
    * hash verification, so the answer time does not tell which usernames exist.

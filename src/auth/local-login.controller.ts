@@ -10,7 +10,9 @@ import {
 import type { Request } from 'express';
 import { z } from 'zod';
 import { BffError } from '../http/error-codes';
-import { SessionService } from '../session/session.service';
+import { audit } from '../observability/audit';
+import { Metrics } from '../observability/metrics.service';
+import { requestIdOf, SessionService } from '../session/session.service';
 import { JsonBodyInterceptor } from './json-body.interceptor';
 import { LocalCredentials } from './local-credentials.service';
 import { LocalLoginEnabledGuard } from './local-login-enabled.guard';
@@ -26,6 +28,7 @@ export class LocalLoginController {
   constructor(
     @Inject(LocalCredentials) private readonly credentials: LocalCredentials,
     @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   @Post('login')
@@ -40,10 +43,17 @@ export class LocalLoginController {
         'Expected a JSON object with string "username" and "password"',
       );
     }
-    const user = await this.credentials.verify(body.data.username, body.data.password);
-    // One answer for an unknown user and a wrong password.
-    if (!user) throw new BffError('INVALID_CREDENTIALS');
-    await this.sessions.start(req, user);
+    const { username, password } = body.data;
+    const user = await this.credentials.verify(username, password);
+    if (!user) {
+      this.metrics.loginFailed('local');
+      // The username only when it names a user: a mistyped password is not a user id.
+      const userId = this.credentials.has(username) ? username : undefined;
+      audit('login.failed', { userId, requestId: requestIdOf(req), method: 'local' });
+      // One answer for an unknown user and a wrong password.
+      throw new BffError('INVALID_CREDENTIALS');
+    }
+    await this.sessions.start(req, user, 'local');
     return { user: publicUser(user) };
   }
 }

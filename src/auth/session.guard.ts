@@ -27,7 +27,7 @@ export class SessionGuard implements CanActivate {
     const user = this.sessions.currentUser(req);
     if (!user) {
       // A session past its absolute timeout is removed now rather than left to idle out.
-      if (req.session?.user) await this.sessions.end(req, http.getResponse<Response>());
+      if (req.session?.user) await this.sessions.end(req, http.getResponse<Response>(), 'absolute');
       throw new BffError('UNAUTHORIZED');
     }
     req.user = user;

@@ -93,6 +93,8 @@ export const configSchema = z.object({
   }),
   auth: z.object({
     localUsersFile: z.string().min(1).optional(),
+    /** How often, at most, a session's refresh token re-checks the provider (OIDC_SESSION_CHECK_SECONDS). */
+    oidcSessionCheckSeconds: positive.default(300),
     oidc: z
       .object({
         issuerUrl: z
@@ -142,7 +144,11 @@ export const configSchema = z.object({
       samplerArg: z.coerce.number().min(0).max(1).default(1),
     })
     .prefault({}),
-  metrics: z.object({ port: int(0).max(65535) }),
+  metrics: z.object({
+    port: int(0).max(65535),
+    /** Bearer token of the admin routes on the metrics listener; they are off without one. */
+    adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
+  }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),

@@ -60,6 +60,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   },
   { env: 'GATHER_UPSTREAM_RATE_LIMIT', path: ['rateLimit', 'upstreamPerSecond'] },
   { env: 'METRICS_PORT', path: ['metrics', 'port'] },
+  { env: 'ADMIN_TOKEN', path: ['metrics', 'adminToken'] },
+  { env: 'OIDC_SESSION_CHECK_SECONDS', path: ['auth', 'oidcSessionCheckSeconds'] },
   { env: 'LOG_LEVEL', path: ['log', 'level'] },
   { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: ['tracing', 'otlpEndpoint'] },
   { env: 'OTEL_SERVICE_NAME', path: ['tracing', 'serviceName'] },

@@ -2,21 +2,31 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
 import { sendError } from '../http/envelope';
 import { assignRequestId } from '../http/request-id';
+import { AdminSessions } from './admin-sessions';
 import { Metrics } from './metrics.service';
+
+/** `/admin/users/<userId>/sessions`, the user id percent-encoded as one segment. */
+const ADMIN_SESSIONS_PATH = /^\/admin\/users\/([^/]+)\/sessions$/;
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
  * `/metrics` on its own listener (`METRICS_PORT`, on the public listener's host), so the public
  * port never exposes it. Port 0 turns it off. Started with the application, closed on shutdown.
+ * The admin routes live here too, for the same reason, and only while ADMIN_TOKEN is set
+ * (docs/contract.md, Routes).
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,13 +34,19 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   private readonly port: number;
   private readonly host: string;
   private server: Server | undefined;
+  /** SHA-256 of ADMIN_TOKEN: compared in constant time whatever the length presented. */
+  private readonly adminTokenDigest: Buffer | undefined;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(Metrics) private readonly metrics: Metrics,
+    @Optional() @Inject(AdminSessions) private readonly admin: AdminSessions | null,
   ) {
-    this.port = config.get('metrics', { infer: true }).port;
+    const settings = config.get('metrics', { infer: true });
+    this.port = settings.port;
     this.host = config.get('server', { infer: true }).host;
+    this.adminTokenDigest =
+      settings.adminToken === undefined ? undefined : digest(settings.adminToken);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -65,7 +81,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = assignRequestId(req, res);
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (path.startsWith('/admin/')) return this.handleAdmin(req, res, id, path);
     if (path !== '/metrics') return sendError(res, id, new BffError('NOT_FOUND'));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(
@@ -86,4 +103,63 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       sendError(res, id, new BffError('INTERNAL_ERROR'));
     }
   }
+
+  private async handleAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    path: string,
+  ): Promise<void> {
+    if (this.adminTokenDigest === undefined || !this.admin) {
+      return sendError(res, id, new BffError('NOT_FOUND'));
+    }
+    if (!this.authorised(req.headers.authorization)) {
+      return sendError(
+        res,
+        id,
+        new BffError('UNAUTHORIZED', 'A valid admin bearer token is required'),
+      );
+    }
+    const encoded = ADMIN_SESSIONS_PATH.exec(path)?.[1];
+    let userId: string | undefined;
+    try {
+      userId = encoded === undefined ? undefined : decodeURIComponent(encoded);
+    } catch {
+      userId = undefined;
+    }
+    if (userId === undefined) return sendError(res, id, new BffError('NOT_FOUND'));
+    try {
+      if (req.method === 'GET') {
+        return sendJson(res, { sessions: await this.admin.list(userId) });
+      }
+      if (req.method === 'DELETE') {
+        return sendJson(res, { ended: await this.admin.endAll(userId, id) });
+      }
+      return sendError(
+        res,
+        id,
+        new BffError('METHOD_NOT_ALLOWED', undefined, undefined, { Allow: 'GET, DELETE' }),
+      );
+    } catch (err) {
+      if (err instanceof BffError) return sendError(res, id, err);
+      this.logger.error({ err, requestId: id }, 'admin request failed');
+      sendError(res, id, new BffError('INTERNAL_ERROR'));
+    }
+  }
+
+  /** Whether `header` is `Bearer <ADMIN_TOKEN>`, compared without leaking where it differs. */
+  private authorised(header: string | undefined): boolean {
+    const match = /^Bearer (.+)$/i.exec(header ?? '');
+    const expected = this.adminTokenDigest as Buffer;
+    return match !== null && timingSafeEqual(digest(match[1] as string), expected);
+  }
+}
+
+function sendJson(res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(text);
 }

@@ -13,6 +13,24 @@ const SOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export type UpstreamFailureKind = 'timeout' | 'unreachable';
 
+/** How a session started: the sign-in method. */
+export type SignInMethod = 'local' | 'oidc';
+
+/** Why a session ended (docs/contract.md, Sessions). */
+export type SessionEndReason =
+  'logout' | 'everywhere' | 'revoked' | 'admin' | 'back-channel' | 'provider' | 'idle' | 'absolute';
+
+const END_REASONS: readonly SessionEndReason[] = [
+  'logout',
+  'everywhere',
+  'revoked',
+  'admin',
+  'back-channel',
+  'provider',
+  'idle',
+  'absolute',
+];
+
 /**
  * The service's Prometheus metrics, on a registry of its own so that several applications in
  * one process (the tests) never collide. Every label value is bounded and none can hold a key,
@@ -50,6 +68,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly sessionsStarted = new Counter({
+    name: 'bff_sessions_started_total',
+    help: 'Sessions started, by sign-in method',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly sessionsEnded = new Counter({
+    name: 'bff_sessions_ended_total',
+    help: 'Sessions ended, by reason (idle: as far as the BFF noticed)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly loginFailures = new Counter({
+    name: 'bff_login_failures_total',
+    help: 'Sign-ins refused, by sign-in method',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
   private readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Public listener requests, by route family, method and status',
@@ -64,6 +103,23 @@ export class Metrics {
     // Both kinds exist from the start, so a rate() over them is defined before the first failure.
     this.upstreamFailures.inc({ kind: 'timeout' }, 0);
     this.upstreamFailures.inc({ kind: 'unreachable' }, 0);
+    for (const reason of END_REASONS) this.sessionsEnded.inc({ reason }, 0);
+    for (const method of ['local', 'oidc'] as const) {
+      this.sessionsStarted.inc({ method }, 0);
+      this.loginFailures.inc({ method }, 0);
+    }
+  }
+
+  sessionStarted(method: SignInMethod): void {
+    this.sessionsStarted.inc({ method });
+  }
+
+  sessionEnded(reason: SessionEndReason): void {
+    this.sessionsEnded.inc({ reason });
+  }
+
+  loginFailed(method: SignInMethod): void {
+    this.loginFailures.inc({ method });
   }
 
   /** Gather answered a request sent with the key of this fingerprint. */

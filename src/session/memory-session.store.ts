@@ -1,6 +1,7 @@
 import type { SessionData } from 'express-session';
 import { LRUCache } from 'lru-cache';
-import { SessionStore } from './session-store';
+import { SessionIndex } from './session-index';
+import { IndexedSession, SessionStore } from './session-store';
 
 export interface MemorySessionStoreOptions {
   /** Most sessions held; the least recently used one goes first. */
@@ -9,6 +10,8 @@ export interface MemorySessionStoreOptions {
   ttlMs: number;
   /** Clock for the TTL; tests pass a fake one. */
   perf?: { now(): number };
+  /** Told when a session is found to have idled out (for the sessions-ended metric). */
+  onIdleExpiry?: () => void;
 }
 
 type Callback = (err?: unknown) => void;
@@ -16,13 +19,22 @@ type Callback = (err?: unknown) => void;
 /**
  * A bounded in-process store (express-session's MemoryStore never evicts). Entries expire
  * lazily when read, so there is no timer per session; values are kept as JSON so a request
- * never shares objects with the store.
+ * never shares objects with the store. The per-user and per-provider-session indexes hold
+ * exactly the sessions the cache holds: an entry leaves them whenever the cache lets it go
+ * (logout, eviction, expiry), so they are bounded by the same `max`.
  */
 export class MemorySessionStore extends SessionStore {
   private readonly cache: LRUCache<string, string>;
+  private readonly byUser = new SessionIndex();
+  private readonly byProviderSid = new SessionIndex();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
   constructor(options: MemorySessionStoreOptions) {
     super();
+    this.ttlMs = options.ttlMs;
+    const perf = options.perf ?? performance;
+    this.now = () => perf.now();
     this.cache = new LRUCache<string, string>({
       max: options.max,
       ttl: options.ttlMs,
@@ -30,6 +42,12 @@ export class MemorySessionStore extends SessionStore {
       // Read the clock on every check: the default 1 ms cache arms a timer per read.
       ttlResolution: 0,
       ...(options.perf ? { perf: options.perf } : {}),
+      dispose: (value, sid, reason) => {
+        // 'set' replaces a session's value under the same id: it stays indexed.
+        if (reason === 'set') return;
+        this.unindex(sid, value);
+        if (reason === 'expire') options.onIdleExpiry?.();
+      },
     });
   }
 
@@ -47,8 +65,13 @@ export class MemorySessionStore extends SessionStore {
 
   override set(sid: string, session: SessionData, callback?: Callback): void {
     // A loaded session that is gone (logged out, expired) stays gone.
-    if (this.loadedFrom(session) === undefined || this.cache.has(sid)) {
+    const fresh = this.loadedFrom(session) === undefined;
+    if (fresh || this.cache.has(sid)) {
       this.cache.set(sid, JSON.stringify(session));
+    }
+    if (fresh) {
+      if (session.user) this.byUser.add(session.user.id, sid);
+      if (session.providerSid !== undefined) this.byProviderSid.add(session.providerSid, sid);
     }
     callback?.();
   }
@@ -66,6 +89,36 @@ export class MemorySessionStore extends SessionStore {
 
   ping(): Promise<void> {
     return Promise.resolve();
+  }
+
+  sessionsOf(userId: string): Promise<IndexedSession[]> {
+    const sessions: IndexedSession[] = [];
+    for (const sid of this.byUser.members(userId)) {
+      // A read drops an idled-out entry, and with it its index entries.
+      const data = this.read(sid);
+      if (data === null) continue;
+      const idleFor = this.ttlMs - this.cache.getRemainingTTL(sid);
+      sessions.push({ sid, data, lastSeenAt: Date.now() - Math.max(0, idleFor) });
+    }
+    return Promise.resolve(sessions);
+  }
+
+  sidsOfProviderSession(providerSid: string): Promise<string[]> {
+    return Promise.resolve(
+      this.byProviderSid.members(providerSid).filter((sid) => this.read(sid) !== null),
+    );
+  }
+
+  end(sid: string): Promise<SessionData | null> {
+    const data = this.read(sid);
+    this.cache.delete(sid);
+    return Promise.resolve(data);
+  }
+
+  private unindex(sid: string, value: string): void {
+    const { user, providerSid } = JSON.parse(value) as SessionData;
+    if (user) this.byUser.remove(user.id, sid);
+    if (providerSid !== undefined) this.byProviderSid.remove(providerSid, sid);
   }
 
   private read(sid: string): SessionData | null {

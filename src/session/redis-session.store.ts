@@ -1,10 +1,18 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import type { SessionData } from 'express-session';
+import { createHash } from 'node:crypto';
 import { BffError } from '../http/error-codes';
-import { withDeadline, type RedisClient } from '../redis/redis-client';
-import { SessionStore } from './session-store';
+import { withDeadline } from '../http/deadline';
+import { REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../redis/redis-client';
+import { IndexedSession, SessionStore } from './session-store';
 
 export const SESSION_KEY_PREFIX = 'gbff:sess:';
+/** A user's sessions: `gbff:usess:<SHA-256 of the user id>`, a sorted set (see RedisSessionStore). */
+export const USER_INDEX_PREFIX = 'gbff:usess:';
+/** The sessions of one provider session: `gbff:psess:<SHA-256 of its sid>`. */
+export const PROVIDER_INDEX_PREFIX = 'gbff:psess:';
+
+const hashed = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 export interface RedisSessionStoreOptions {
   /** Idle lifetime: a session neither written nor touched for this long is gone. */
@@ -41,6 +49,14 @@ function parse(raw: string): SessionData | null {
  * small write per interval rather than one per request (it may therefore idle out up to that
  * much early; `idleDeadline` says exactly when). Every call has a deadline, and any failure is a
  * 503 SERVICE_UNAVAILABLE: never a request let through without its session.
+ *
+ *
+ * Each session is also listed under its user (and its provider session, after an OIDC sign-in)
+ * in a sorted set of session ids scored by the session's absolute deadline. A set is trimmed of
+ * members past their deadline on every sign-in, and its own TTL is the absolute timeout from the
+ * latest sign-in it took, which no member outlives: nothing in it is kept longer than the
+ * sessions it names. A session that idled out early is dropped from its set when next listed;
+ * one that is ended on purpose leaves its sets at once.
  *
  * connect-redis is not used: it rewrites with EXPIRE on every request, in whole seconds, and
  * its `set` would write back a session that was destroyed meanwhile.
@@ -82,10 +98,40 @@ export class RedisSessionStore extends SessionStore {
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    void this.run(() => this.client.del(this.key(sid))).then(
+    void this.end(sid).then(
       () => callback?.(),
       (err: unknown) => callback?.(err),
     );
+  }
+
+  async end(sid: string): Promise<SessionData | null> {
+    const raw = await this.run(() => this.client.getDel(this.key(sid)));
+    const data = raw === null ? null : parse(raw);
+    if (data) {
+      const indexes = this.indexKeys(data);
+      if (indexes.length > 0) {
+        await this.run(() => Promise.all(indexes.map((key) => this.client.zRem(key, sid))));
+      }
+    }
+    return data;
+  }
+
+  async sessionsOf(userId: string): Promise<IndexedSession[]> {
+    const key = USER_INDEX_PREFIX + hashed(userId);
+    const now = Date.now();
+    const sids = await this.run(() => this.client.zRangeByScore(key, now, '+inf'));
+    const found = await Promise.all(
+      sids.map(async (sid) => ({ sid, read: await this.readWithTtl(sid, now) })),
+    );
+    const gone = found.filter((f) => f.read === null).map((f) => f.sid);
+    // Idled out without anyone ending them: leave the index now.
+    if (gone.length > 0) await this.run(() => this.client.zRem(key, gone));
+    return found.flatMap(({ sid, read }) => (read ? [{ sid, ...read }] : []));
+  }
+
+  async sidsOfProviderSession(providerSid: string): Promise<string[]> {
+    const key = PROVIDER_INDEX_PREFIX + hashed(providerSid);
+    return this.run(() => this.client.zRangeByScore(key, Date.now(), '+inf'));
   }
 
   lookup(sid: string): Promise<SessionData | null> {
@@ -118,6 +164,30 @@ export class RedisSessionStore extends SessionStore {
     return this.prefix + sid;
   }
 
+  /** The sorted sets that list `data`'s session. */
+  private indexKeys(data: SessionData): string[] {
+    const keys: string[] = [];
+    if (data.user) keys.push(USER_INDEX_PREFIX + hashed(data.user.id));
+    if (data.providerSid !== undefined) keys.push(PROVIDER_INDEX_PREFIX + hashed(data.providerSid));
+    return keys;
+  }
+
+  /** A session's data and when it was last used, judged from its key's remaining idle time. */
+  private async readWithTtl(
+    sid: string,
+    now: number,
+  ): Promise<{ data: SessionData; lastSeenAt: number } | null> {
+    const key = this.key(sid);
+    const [raw, pttl] = await this.run(() =>
+      Promise.all([this.client.get(key), this.client.pTTL(key)]),
+    );
+    const data = raw === null || pttl === -2 ? null : parse(raw);
+    if (!data) return null;
+    const createdAt = typeof data.createdAt === 'number' ? data.createdAt : now;
+    const lastSeenAt = Math.min(now, Math.max(createdAt, now + pttl - this.options.idleMs));
+    return { data, lastSeenAt };
+  }
+
   private async read(sid: string): Promise<SessionData | null> {
     const key = this.key(sid);
     const sentAt = Date.now();
@@ -140,12 +210,28 @@ export class RedisSessionStore extends SessionStore {
       return;
     }
     const value = JSON.stringify(session);
+    const loaded = this.loadedFrom(session) !== undefined;
+    const now = Date.now();
+    // A new session is indexed before it exists, so no live session is ever missing from its
+    // sets; a set entry whose session was never written is dropped when next listed.
+    const index = loaded ? [] : this.indexKeys(session);
+    const deadline =
+      typeof session.createdAt === 'number'
+        ? session.createdAt + this.options.absoluteMs
+        : now + ttl;
     await this.run(() =>
-      this.client.set(key, value, {
-        expiration: { type: 'PX', value: ttl },
-        // XX: a loaded session is only updated; once logged out or expired it stays gone.
-        ...(this.loadedFrom(session) ? { condition: 'XX' as const } : {}),
-      }),
+      Promise.all([
+        ...index.flatMap((setKey) => [
+          this.client.zRemRangeByScore(setKey, '-inf', now),
+          this.client.zAdd(setKey, { score: deadline, value: sid }),
+          this.client.pExpire(setKey, this.options.absoluteMs),
+        ]),
+        this.client.set(key, value, {
+          expiration: { type: 'PX', value: ttl },
+          // XX: a loaded session is only updated; once logged out or expired it stays gone.
+          ...(loaded ? { condition: 'XX' as const } : {}),
+        }),
+      ]),
     );
   }
 
@@ -173,7 +259,7 @@ export class RedisSessionStore extends SessionStore {
   /** Runs one store call under the deadline; any failure becomes the 503 and is logged once. */
   private async run<T>(call: () => Promise<T>): Promise<T> {
     try {
-      const result = await withDeadline(call());
+      const result = await withDeadline(call(), REDIS_COMMAND_TIMEOUT_MS);
       if (this.failing) {
         this.failing = false;
         this.logger.log('Session store answering again');

@@ -4,6 +4,7 @@ import { serialize } from 'cookie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
+import { Metrics } from '../observability/metrics.service';
 import { sessionCookiePolicy } from './cookie-policy';
 import { sessionIdReader } from './session-cookie';
 import { SessionStore } from './session-store';
@@ -24,6 +25,7 @@ export class SessionLookup {
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {
     const settings = config.get('session', { infer: true });
     const cookie = sessionCookiePolicy(settings);
@@ -42,6 +44,7 @@ export class SessionLookup {
     if (user === undefined) {
       // Past its absolute timeout: removed now rather than left to idle out.
       this.store.destroy(sid, () => undefined);
+      this.metrics.sessionEnded('absolute');
       res.setHeader('Set-Cookie', this.expiredCookie);
       throw new BffError('UNAUTHORIZED');
     }

@@ -1,6 +1,14 @@
 import type { Request } from 'express';
 import { Store, type Session, type SessionData } from 'express-session';
 
+/** One live session as the index lists it. */
+export interface IndexedSession {
+  readonly sid: string;
+  readonly data: SessionData;
+  /** Epoch ms of its last use, as far as the store knows (a Redis store: within a tenth of the idle timeout). */
+  readonly lastSeenAt: number;
+}
+
 /**
  * The session store as the rest of the application sees it, and its DI token: the bounded
  * memory store by default, a shared store (Redis) when one is configured.
@@ -23,6 +31,15 @@ export abstract class SessionStore extends Store {
    * creates or rewrites the session, never fails the request that uses it.
    */
   abstract keepAlive(sid: string, data: SessionData): void;
+
+  /** Every live session of user `userId`, across replicas where the store is shared. */
+  abstract sessionsOf(userId: string): Promise<IndexedSession[]>;
+
+  /** The ids of the live sessions started from the provider session `providerSid`. */
+  abstract sidsOfProviderSession(providerSid: string): Promise<string[]>;
+
+  /** Deletes session `sid` and its index entries; its data when it existed (for the audit log). */
+  abstract end(sid: string): Promise<SessionData | null>;
 
   /**
    * When the store forgets `session` (one it loaded for this request) if nothing uses it

@@ -13,6 +13,14 @@ declare module 'express-session' {
     createdAt?: number;
     /** The provider's ID token of an OIDC login: the logout hint; never sent to the browser. */
     idToken?: string;
+    /** The sign-in request's `User-Agent` as sent, or null: shown in the session list. */
+    userAgent?: string | null;
+    /** The provider's session (the ID token's `sid`): what a back-channel logout names. */
+    providerSid?: string;
+    /** The provider's refresh token, sealed (session/token-seal.ts); never sent to the browser. */
+    refreshToken?: string;
+    /** Epoch milliseconds of the last provider re-check (or of the sign-in). */
+    checkedAt?: number;
   }
 }
 

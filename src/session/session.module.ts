@@ -1,6 +1,8 @@
 import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
+import { AdminSessions } from '../observability/admin-sessions';
+import { Metrics } from '../observability/metrics.service';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import type { RedisClient } from '../redis/redis-client';
 import { MemorySessionStore } from './memory-session.store';
@@ -9,7 +11,10 @@ import { SessionStoreReadiness } from './session-readiness';
 import { SessionMiddleware } from './session.middleware';
 import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
+import { SessionAdmin } from './session-admin';
+import { SessionEvents } from './session-events';
 import { SessionStore } from './session-store';
+import { UserSessions } from './user-sessions.service';
 
 /**
  * Owns server-side sessions: the store behind `SessionStore` (Redis, shared by every replica,
@@ -21,10 +26,11 @@ import { SessionStore } from './session-store';
   providers: [
     {
       provide: SessionStore,
-      inject: [ConfigService, REDIS_CLIENT],
+      inject: [ConfigService, REDIS_CLIENT, Metrics],
       useFactory: (
         config: ConfigService<AppConfig, true>,
         redis: RedisClient | null,
+        metrics: Metrics,
       ): SessionStore => {
         const settings = config.get('session', { infer: true });
         const idleMs = settings.idleTimeoutSeconds * 1000;
@@ -33,14 +39,21 @@ import { SessionStore } from './session-store';
               idleMs,
               absoluteMs: settings.absoluteTimeoutSeconds * 1000,
             })
-          : new MemorySessionStore({ max: settings.memoryMaxSessions, ttlMs: idleMs });
+          : new MemorySessionStore({
+              max: settings.memoryMaxSessions,
+              ttlMs: idleMs,
+              onIdleExpiry: () => metrics.sessionEnded('idle'),
+            });
       },
     },
     SessionService,
+    SessionEvents,
+    UserSessions,
+    { provide: AdminSessions, useClass: SessionAdmin },
     SessionLookup,
     SessionStoreReadiness,
   ],
-  exports: [SessionStore, SessionService, SessionLookup],
+  exports: [SessionStore, SessionService, SessionLookup, UserSessions, AdminSessions],
 })
 export class SessionModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

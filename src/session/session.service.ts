@@ -3,9 +3,16 @@ import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema';
+import type { SessionEndReason, SignInMethod } from '../observability/metrics.service';
 import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
+import { SessionEvents } from './session-events';
+import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
 import { liveUser, type SessionUser } from './session-user';
+
+/** The id pino-http gave the request (src/http/request-id.ts). */
+export const requestIdOf = (req: Request): string | undefined =>
+  typeof (req as { id?: unknown }).id === 'string' ? (req as { id: string }).id : undefined;
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
 @Injectable()
@@ -13,36 +20,74 @@ export class SessionService {
   private readonly idleMs: number;
   private readonly absoluteMs: number;
   private readonly cookie: SessionCookiePolicy;
+  private readonly handles: SessionHandles;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
+    @Inject(SessionEvents) private readonly events: SessionEvents,
   ) {
     const settings = config.get('session', { infer: true });
     this.idleMs = settings.idleTimeoutSeconds * 1000;
     this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
     this.cookie = sessionCookiePolicy(settings);
+    this.handles = new SessionHandles(settings.secrets);
   }
 
-  /** A fresh session for `user`: a new id (no fixation), the old one gone from the store. */
-  async start(req: Request, user: SessionUser, extra: Partial<SessionData> = {}): Promise<void> {
+  /**
+   * A fresh session for `user`: a new id (no fixation), the old one gone from the store. The
+   * sign-in request's User-Agent is kept for the session list.
+   *
+   * An OIDC sign-in of the user the browser is already signed in as (one of several tabs'
+   * sign-ins completing after another) gets a new id too, but leaves the earlier session alone
+   * (docs/contract.md, Sessions: "Several tabs"): requests the other tab still has in flight with
+   * it keep working, and it idles out or is ended from the session list like any other.
+   */
+  async start(
+    req: Request,
+    user: SessionUser,
+    method: SignInMethod,
+    extra: Partial<SessionData> = {},
+  ): Promise<void> {
     const session = this.sessionOf(req);
-    await new Promise<void>((resolve, reject) =>
-      session.regenerate((err: unknown) => (err ? reject(toError(err)) : resolve())),
-    );
-    Object.assign(req.session, extra, { user, createdAt: Date.now() });
+    const oldSid = req.sessionID;
+    if (method === 'oidc' && this.currentUser(req)?.id === user.id) {
+      (this.store as SessionStore & { generate(req: Request): void }).generate(req);
+    } else {
+      // Someone else's session, or none: gone, so the browser holds only the new user's.
+      const replaced = session.user ? { ...session } : undefined;
+      await new Promise<void>((resolve, reject) =>
+        session.regenerate((err: unknown) => (err ? reject(toError(err)) : resolve())),
+      );
+      if (replaced)
+        this.events.ended(replaced, 'logout', requestIdOf(req), this.handles.of(oldSid));
+    }
+    Object.assign(req.session, extra, {
+      user,
+      createdAt: Date.now(),
+      userAgent: req.headers['user-agent'] ?? null,
+    });
     await new Promise<void>((resolve, reject) =>
       req.session.save((err: unknown) => (err ? reject(toError(err)) : resolve())),
     );
+    this.events.started(user.id, method, requestIdOf(req));
   }
 
   /** Destroys the session server-side (a replayed cookie finds nothing) and expires the cookie. */
-  async end(req: Request, res: Response): Promise<void> {
+  async end(req: Request, res: Response, reason: SessionEndReason): Promise<void> {
     const session = this.sessionOf(req);
+    const ended = session.user ? { ...session } : undefined;
+    const sid = req.sessionID;
     await new Promise<void>((resolve, reject) =>
       session.destroy((err: unknown) => (err ? reject(toError(err)) : resolve())),
     );
     res.clearCookie(this.cookie.name, this.cookie.options);
+    if (ended) this.events.ended(ended, reason, requestIdOf(req), this.handles.of(sid));
+  }
+
+  /** The id of the request's session (the cookie's), for marking it in the session list. */
+  sessionIdOf(req: Request): string | undefined {
+    return req.session ? req.sessionID : undefined;
   }
 
   /** The signed-in user, unless there is none or the absolute timeout has passed. */

@@ -1,7 +1,9 @@
 import { Controller, Get, Inject, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BffError } from '../../http/error-codes';
-import { SessionService } from '../../session/session.service';
+import { audit } from '../../observability/audit';
+import { Metrics } from '../../observability/metrics.service';
+import { requestIdOf, SessionService } from '../../session/session.service';
 import { OidcAuthenticator } from './oidc-authenticator';
 import { OidcEnabledGuard } from './oidc-enabled.guard';
 
@@ -16,6 +18,7 @@ export class OidcController {
   constructor(
     @Inject(OidcAuthenticator) private readonly authenticator: OidcAuthenticator,
     @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** `GET /auth/login?returnTo=/path`: 302 to the provider's authorization endpoint. */
@@ -34,10 +37,12 @@ export class OidcController {
     const outcome = await this.authenticator.run(req, res, 'callback');
     switch (outcome.kind) {
       case 'success':
-        await this.sessions.start(req, outcome.user, { idToken: outcome.info.idToken });
+        await this.sessions.start(req, outcome.user, 'oidc', { idToken: outcome.info.idToken });
         res.redirect(302, outcome.info.returnTo);
         return;
       case 'failed':
+        this.metrics.loginFailed('oidc');
+        audit('login.failed', { requestId: requestIdOf(req), method: 'oidc' });
         throw new BffError('UNAUTHORIZED', outcome.failure.message);
       case 'ended':
         // The browser went away before the sign-in completed: nobody to answer.

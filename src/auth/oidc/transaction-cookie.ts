@@ -1,6 +1,7 @@
+import { parse } from 'cookie';
 import type { Request, Response } from 'express';
 import type { LoginTransaction, LoginTransactions } from './login-transaction';
-import { readCookie, type TransactionCookiePolicy } from './oidc-cookie';
+import type { TransactionCookiePolicy } from './oidc-cookie';
 
 /** The login transaction as the browser carries it: one sealed cookie, set at login, taken at callback. */
 export class TransactionCookie {
@@ -25,6 +26,6 @@ export class TransactionCookie {
    */
   take(req: Request, res: Response): LoginTransaction | undefined {
     res.clearCookie(this.policy.name, this.policy.options);
-    return this.transactions.take(readCookie(req.headers.cookie, this.policy.name));
+    return this.transactions.take(parse(req.headers.cookie ?? '')[this.policy.name]);
   }
 }
