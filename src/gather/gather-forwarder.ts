@@ -4,6 +4,7 @@ import {
   createProxyMiddleware,
   debugProxyErrorsPlugin,
   proxyEventsPlugin,
+  type Options,
   type RequestHandler,
 } from 'http-proxy-middleware';
 import {
@@ -31,6 +32,9 @@ import type { ProxyCall } from './proxy-call';
 /** Error bodies are read whole (to find Gather's requestId); past this they stream through. */
 const MAX_ERROR_BODY = 256 * 1024;
 
+/** How a connection fails when Gather never got, or never answered, the request on it. */
+const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+
 /**
  * Forwards a checked request to Gather with http-proxy-middleware and answers the browser:
  * the header policy both ways, the error pass-through and the 401 → reload → replay rule
@@ -42,6 +46,8 @@ export class GatherForwarder implements OnApplicationShutdown {
   private readonly calls = new WeakMap<IncomingMessage, ProxyCall>();
   private readonly agent: HttpAgent;
   private readonly handler: RequestHandler<IncomingMessage, ServerResponse>;
+  /** The same proxy on a connection of its own (no pool), for the one retry of a GET or HEAD. */
+  private readonly reconnectHandler: RequestHandler<IncomingMessage, ServerResponse>;
   private readonly base: URL;
   private readonly basePath: string;
   private readonly publicHost: string;
@@ -68,7 +74,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.agent = gather.baseUrl.startsWith('https:')
       ? new HttpsAgent(agentOptions)
       : new HttpAgent(agentOptions);
-    this.handler = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    const options: Options<IncomingMessage, ServerResponse> = {
       target: gather.baseUrl,
       changeOrigin: true,
       agent: this.agent,
@@ -83,7 +89,9 @@ export class GatherForwarder implements OnApplicationShutdown {
         proxyRes: (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res),
         error: (err, req) => this.onError(err, req),
       },
-    });
+    };
+    this.handler = createProxyMiddleware(options);
+    this.reconnectHandler = createProxyMiddleware({ ...options, agent: false });
   }
 
   /** Sends `call` (checked, its key chosen, its body read) to Gather. */
@@ -120,6 +128,9 @@ export class GatherForwarder implements OnApplicationShutdown {
   private onProxyReq(proxyReq: ClientRequest, req: IncomingMessage): void {
     const call = this.calls.get(req);
     if (!call) return;
+    // What the socket had read before this attempt: more by the time it fails is an answer begun.
+    call.upstreamSocket = proxyReq.socket ?? undefined;
+    call.upstreamReadBefore = proxyReq.socket?.bytesRead ?? 0;
     // The socket's idle timer covers both the wait for headers and any pause inside the body.
     proxyReq.setTimeout(this.timeoutMs, () => {
       call.timedOut = true;
@@ -247,6 +258,12 @@ export class GatherForwarder implements OnApplicationShutdown {
   private onError(err: Error, req: IncomingMessage): void {
     const call = this.calls.get(req);
     if (!call || call.res.destroyed) return;
+    if (this.mayReconnect(call, err)) {
+      call.reconnected = true;
+      this.metrics.upstreamRetried();
+      void this.reconnectHandler(call.req, call.res, () => undefined);
+      return;
+    }
     const kind = call.timedOut ? 'timeout' : 'unreachable';
     this.metrics.upstreamFailure(kind);
     this.tracing.gatherFailed(call.trace, kind);
@@ -259,6 +276,19 @@ export class GatherForwarder implements OnApplicationShutdown {
       `Gather ${kind}`,
     );
     this.fail(call, new BffError(call.timedOut ? 'GATEWAY_TIMEOUT' : 'BAD_GATEWAY'));
+  }
+
+  /**
+   * A GET or HEAD whose connection failed before any byte of an answer (refused, reset, or a
+   * reused keep-alive connection Gather had closed) is sent once more, on a new connection;
+   * never a timeout, never once Gather began answering, never another method (docs/contract.md,
+   * "Streaming and retries").
+   */
+  private mayReconnect(call: ProxyCall, err: Error): boolean {
+    const method = call.req.method;
+    if (call.reconnected || call.timedOut || (method !== 'GET' && method !== 'HEAD')) return false;
+    if (!UNANSWERED.has((err as NodeJS.ErrnoException).code ?? '')) return false;
+    return (call.upstreamSocket?.bytesRead ?? 0) === (call.upstreamReadBefore ?? 0);
   }
 
   /** The BFF's own answer on the proxied path: the envelope with the proxied security headers. */

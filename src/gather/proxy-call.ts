@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { SessionUser } from '../session/session-user';
@@ -30,4 +31,9 @@ export interface ProxyCall {
   timedOut: boolean;
   /** Replayed once already after Gather refused the key. */
   retried: boolean;
+  /** The connection of the latest attempt to Gather, and what it had read before that attempt. */
+  upstreamSocket?: Socket;
+  upstreamReadBefore?: number;
+  /** Sent again once already, on a new connection, after the first got no answer. */
+  reconnected?: boolean;
 }

@@ -61,6 +61,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly upstreamRetries = new Counter({
+    name: 'gather_upstream_retries_total',
+    help: 'GET and HEAD requests sent to Gather again, on a new connection, after the first got no answer',
+    registers: [this.registry],
+  });
+
   private readonly keyReloadFailures = new Counter({
     name: 'gather_key_reload_failures_total',
     help: 'Failed re-reads of a key source, by the setting that names the source',
@@ -131,6 +137,10 @@ export class Metrics {
 
   upstreamFailure(kind: UpstreamFailureKind): void {
     this.upstreamFailures.inc({ kind });
+  }
+
+  upstreamRetried(): void {
+    this.upstreamRetries.inc();
   }
 
   /** `source` names the setting (e.g. GATHER_API_KEY_FILE), never a path, reference or value. */

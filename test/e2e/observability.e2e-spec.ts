@@ -113,6 +113,7 @@ describe('the metrics listener', () => {
       ['gather_upstream_requests_total', 'counter'],
       ['gather_upstream_rejections_total', 'counter'],
       ['gather_upstream_failures_total', 'counter'],
+      ['gather_upstream_retries_total', 'counter'],
       ['gather_key_reload_failures_total', 'counter'],
       ['http_request_duration_seconds', 'histogram'],
       ['process_cpu_user_seconds_total', 'counter'],
