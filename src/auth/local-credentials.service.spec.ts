@@ -1,9 +1,12 @@
 import { ConfigService } from '@nestjs/config';
 import { argon2id, hash } from 'argon2';
+import { hash as bcryptHash } from 'bcrypt';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCredentials } from './local-credentials.service';
+
+const ARGON2ID_LIGHT = { type: argon2id, memoryCost: 8192, timeCost: 2, parallelism: 1 } as const;
 
 const credentialsFor = (localUsersFile?: string): LocalCredentials =>
   new LocalCredentials(new ConfigService({ auth: { localUsersFile } }));
@@ -13,18 +16,17 @@ describe('LocalCredentials', () => {
   let credentials: LocalCredentials;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'local-credentials-'));
-    const opts = { type: argon2id, memoryCost: 8192, timeCost: 2, parallelism: 1 } as const;
     const users = [
       {
         username: 'ada',
-        passwordHash: await hash('right', opts),
+        passwordHash: await hash('right', ARGON2ID_LIGHT),
         name: 'Ada',
         email: 'ada@example.test',
         team: 't1',
       },
       {
         username: 'bob',
-        passwordHash: await hash('bobs', opts),
+        passwordHash: await hash('bobs', ARGON2ID_LIGHT),
         name: 'Bob',
         email: 'bob@example.test',
       },
@@ -57,6 +59,30 @@ describe('LocalCredentials', () => {
     await expect(credentials.verify('Ada', 'right')).resolves.toBeUndefined();
     await expect(credentials.verify('nobody', '')).resolves.toBeUndefined();
     await expect(credentials.verify('__proto__', 'right')).resolves.toBeUndefined();
+  });
+
+  it('checks a user with a cheaper hash than the slowest against their own hash', async () => {
+    // bcrypt at cost 4, written as PHP's $2y$, beside argon2id: carol also checks the decoy.
+    const carol = {
+      username: 'carol',
+      passwordHash: (await bcryptHash('carols', 4)).replace('$2b$', '$2y$'),
+      name: 'Carol',
+      email: 'carol@example.test',
+    };
+    const dana = {
+      ...carol,
+      username: 'dana',
+      passwordHash: await hash('danas', ARGON2ID_LIGHT),
+    };
+    const file = join(dir, 'mixed.json');
+    await writeFile(file, JSON.stringify({ users: [carol, dana] }));
+    const mixed = credentialsFor(file);
+    await mixed.onModuleInit();
+    await expect(mixed.verify('carol', 'carols')).resolves.toMatchObject({ id: 'carol' });
+    await expect(mixed.verify('dana', 'danas')).resolves.toMatchObject({ id: 'dana' });
+    await expect(mixed.verify('carol', 'danas')).resolves.toBeUndefined();
+    await expect(mixed.verify('dana', 'carols')).resolves.toBeUndefined();
+    await expect(mixed.verify('nobody', 'carols')).resolves.toBeUndefined();
   });
 
   it('is disabled, and loads nothing, without a users file', async () => {

@@ -1,6 +1,12 @@
 import { argon2id, hash } from 'argon2';
 import { hash as bcryptHash } from 'bcrypt';
-import { decoyHashLike, hashKind, verifyPassword } from './password-hash';
+import {
+  decoyHashLike,
+  hashCost,
+  hashKind,
+  slowestDecoyHash,
+  verifyPassword,
+} from './password-hash';
 
 describe('password hashes', () => {
   let argon: string;
@@ -54,5 +60,44 @@ describe('password hashes', () => {
     const bcryptDecoy = await decoyHashLike(bcrypt);
     expect(bcryptDecoy).toMatch(/^\$2[ab]\$04\$/);
     await expect(verifyPassword(bcryptDecoy, 's3cret')).resolves.toBe(false);
+  });
+
+  it('names a cost by algorithm and parameters, in one order whatever the writer’s', () => {
+    expect(hashCost(argon)).toBe('argon2id m=8192,p=1,t=2');
+    const [salt, digest] = argon.split('$').slice(4);
+    expect(hashCost(`$argon2id$v=19$t=2,p=1,m=8192$${salt}$${digest}`)).toBe(hashCost(argon));
+    expect(hashCost(bcrypt)).toBe('bcrypt 04');
+    expect(hashCost(bcrypt.replace('$2b$', '$2y$'))).toBe('bcrypt 04');
+  });
+
+  describe('the decoy of the slowest cost', () => {
+    // Each slowest cost takes ten times or more what the others take.
+    let bcrypt11: string;
+    let argonOwasp: string;
+    beforeAll(async () => {
+      bcrypt11 = await bcryptHash('s3cret', 11);
+      argonOwasp = await hash('s3cret', {
+        type: argon2id,
+        memoryCost: 19456,
+        timeCost: 2,
+        parallelism: 1,
+      });
+    });
+
+    it.each([
+      ['bcrypt 11', () => [argon, bcrypt, bcrypt11], /^\$2b\$11\$/],
+      ['bcrypt 11', () => [bcrypt11, bcrypt, argon], /^\$2b\$11\$/],
+      ['argon2id', () => [bcrypt, argonOwasp], /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/],
+      ['argon2id', () => [argonOwasp, bcrypt], /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/],
+    ])('is of %s, whichever comes first', async (_slowest, hashes, decoy) => {
+      const made = await slowestDecoyHash(hashes());
+      expect(made).toMatch(decoy);
+      expect(hashes()).not.toContain(made);
+    });
+
+    it('is never of a cost the library refuses', async () => {
+      const refused = '$argon2id$v=19$m=1,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA';
+      await expect(slowestDecoyHash([refused, bcrypt])).resolves.toMatch(/^\$2b\$04\$/);
+    });
   });
 });

@@ -34,6 +34,28 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
+/** The argon2id options a PHC string was written with, in whatever order its writer used. */
+function argon2Options(hash: string): argon2.HashOptions {
+  const options: argon2.HashOptions = { type: argon2.argon2id };
+  for (const pair of (ARGON2ID.exec(hash)?.[1] ?? '').split(',')) {
+    const [name, value] = pair.split('=');
+    const option = ARGON2_PARAMS[name as keyof typeof ARGON2_PARAMS];
+    if (option) options[option] = Number(value);
+  }
+  return options;
+}
+
+/**
+ * The algorithm and the parameters that decide how long verifying `hash` takes, e.g.
+ * `bcrypt 12` or `argon2id m=65536,p=4,t=3`: hashes with the same cost take the same time.
+ */
+export function hashCost(hash: string): string {
+  const bcryptCost = BCRYPT.exec(hash)?.[2];
+  if (bcryptCost !== undefined) return `bcrypt ${bcryptCost}`;
+  const { memoryCost, parallelism, timeCost } = argon2Options(hash);
+  return `argon2id m=${memoryCost},p=${parallelism},t=${timeCost}`;
+}
+
 /**
  * A hash of a random password made with the same algorithm and cost as `like`: verifying an
  * unknown user against it takes about as long as verifying a known user's password.
@@ -42,11 +64,44 @@ export async function decoyHashLike(like: string): Promise<string> {
   const password = randomBytes(24).toString('base64');
   const bcryptCost = BCRYPT.exec(like)?.[2];
   if (bcryptCost !== undefined) return bcrypt.hash(password, Number(bcryptCost));
-  const options: argon2.HashOptions = { type: argon2.argon2id };
-  for (const pair of (ARGON2ID.exec(like)?.[1] ?? '').split(',')) {
-    const [name, value] = pair.split('=');
-    const option = ARGON2_PARAMS[name as keyof typeof ARGON2_PARAMS];
-    if (option) options[option] = Number(value);
+  return argon2.hash(password, argon2Options(like));
+}
+
+interface TimedDecoy {
+  decoy: string;
+  ms: number;
+}
+
+/**
+ * A decoy like `like` and the least time that making one took in `tries`: the machine's noise
+ * only ever adds time. Undefined when the library refuses that cost.
+ */
+async function timedDecoy(like: string, tries: number): Promise<TimedDecoy | undefined> {
+  let quickest: TimedDecoy | undefined;
+  for (let i = 0; i < tries; i++) {
+    const start = performance.now();
+    const decoy = await decoyHashLike(like).catch(() => undefined);
+    if (decoy === undefined) return undefined;
+    const ms = performance.now() - start;
+    if (quickest === undefined || ms < quickest.ms) quickest = { decoy, ms };
   }
-  return argon2.hash(password, options);
+  return quickest;
+}
+
+/**
+ * A decoy hash of the slowest cost among `hashes`, whatever their order. Costs of different
+ * algorithms do not compare on paper, so each distinct cost is timed, one after the other so
+ * that they do not slow each other. A cost the library refuses is left out: verifying a hash
+ * of that cost fails at once, too (and with none left, so does checking the empty decoy).
+ */
+export async function slowestDecoyHash(hashes: Iterable<string>): Promise<string> {
+  const byCost = new Map<string, string>();
+  for (const hash of hashes) byCost.set(hashCost(hash), hash);
+  const tries = byCost.size > 1 ? 3 : 1;
+  let slowest: TimedDecoy | undefined;
+  for (const like of byCost.values()) {
+    const timed = await timedDecoy(like, tries);
+    if (timed !== undefined && (slowest === undefined || timed.ms > slowest.ms)) slowest = timed;
+  }
+  return slowest?.decoy ?? '';
 }
