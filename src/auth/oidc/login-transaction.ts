@@ -87,13 +87,18 @@ export class LoginTransactions {
    * secret, expired or already taken. Taking it uses it up, whatever happens next.
    */
   take(value: string | undefined): LoginTransaction | undefined {
+    const transaction = this.peek(value);
+    if (transaction) this.used.set(transaction.state, true);
+    return transaction;
+  }
+
+  /** The transaction sealed in `value` if `take` would accept it now, without using it up. */
+  peek(value: string | undefined): LoginTransaction | undefined {
     const transaction = value === undefined ? undefined : this.open(value);
     if (!transaction) return undefined;
     const age = this.now() - transaction.createdAt;
     if (age < -CLOCK_SKEW_MS || age > this.ttlMs) return undefined;
-    if (this.used.has(transaction.state)) return undefined;
-    this.used.set(transaction.state, true);
-    return transaction;
+    return this.used.has(transaction.state) ? undefined : transaction;
   }
 
   private open(value: string): LoginTransaction | undefined {

@@ -73,7 +73,7 @@ export class OidcStrategy extends passport.Strategy {
       state: fields.state,
       nonce: fields.nonce,
     });
-    this.transactions.issue(res, fields);
+    this.transactions.issue(req, res, fields);
     this.redirect(url.href);
   }
 

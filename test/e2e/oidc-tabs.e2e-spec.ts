@@ -1,0 +1,76 @@
+import {
+  IDP_CLIENT_ID,
+  IDP_CLIENT_SECRET,
+  startFakeIdp,
+  type FakeIdp,
+} from '../fakes/oidc-provider';
+import {
+  OidcBrowser,
+  sessionCookieOf,
+  setCookiesOf,
+  startOidcLogin,
+  throughProvider,
+} from '../support/oidc-browser';
+import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+
+const me = (t: TestApp, cookie: string) => fetch(`${t.url}/auth/me`, { headers: { cookie } });
+
+describe('OIDC sign-in in several tabs at once', () => {
+  let idp: FakeIdp;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp({
+      redirectUri: `${TEST_ORIGIN}/auth/callback`,
+      postLogoutRedirectUri: `${TEST_ORIGIN}/`,
+    });
+    t = await startTestApp({
+      OIDC_ISSUER_URL: idp.issuer,
+      OIDC_CLIENT_ID: IDP_CLIENT_ID,
+      OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('completes every tab’s sign-in, in any order, and a later one does not end the earlier session', async () => {
+    const browser = new OidcBrowser(t.url);
+    const tab1 = await startOidcLogin(browser, '/one');
+    const tab2 = await startOidcLogin(browser, '/two');
+    const callback1 = await throughProvider(browser, tab1, 'ada');
+    const callback2 = await throughProvider(browser, tab2, 'ada');
+
+    const first = await browser.request(callback2);
+    expect(first.status).toBe(302);
+    expect(first.headers.get('location')).toBe('/two');
+    // The other tab's transaction is still in the cookie, not cleared.
+    expect(setCookiesOf(first).find((c) => c.name === 'gather_oidc')?.deletes).toBe(false);
+    const cookie2 = sessionCookieOf(first);
+
+    const second = await browser.request(callback1);
+    expect(second.status).toBe(302);
+    expect(second.headers.get('location')).toBe('/one');
+    expect(setCookiesOf(second).find((c) => c.name === 'gather_oidc')?.deletes).toBe(true);
+    const cookie1 = sessionCookieOf(second);
+
+    expect(cookie1).not.toBe(cookie2);
+    expect((await me(t, cookie1)).status).toBe(200);
+    expect((await me(t, cookie2)).status).toBe(200);
+    // Each transaction was single-use.
+    expect((await browser.request(callback1)).status).toBe(401);
+  });
+
+  it('keeps at most five sign-ins in progress: the oldest is dropped', async () => {
+    const browser = new OidcBrowser(t.url);
+    const urls: string[] = [];
+    for (let i = 0; i < 6; i++) urls.push(await startOidcLogin(browser, `/tab${i}`));
+    expect((browser.jar(TEST_ORIGIN).get('gather_oidc') as string).split('~')).toHaveLength(5);
+    const oldest = await throughProvider(browser, urls[0] as string, 'ada');
+    const newest = await throughProvider(browser, urls[5] as string, 'ada');
+    const res = await browser.request(newest);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/tab5');
+    expect((await browser.request(oldest)).status).toBe(401);
+  });
+});
