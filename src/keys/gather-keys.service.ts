@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
+import { withDeadline } from '../http/deadline';
 import { BffError } from '../http/error-codes';
 import { Metrics } from '../observability/metrics.service';
 import { fingerprint, isGatherKey, looksLikeExampleKey } from './key-format';
@@ -170,7 +171,12 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
   private async read(slot: Slot): Promise<KeySourceError | undefined> {
     let value: string;
     try {
-      value = await withDeadline(slot.source, slot.source.load());
+      // A hung source must not hang start-up or a reload.
+      value = await withDeadline(
+        slot.source.load(),
+        KEY_READ_DEADLINE_MS,
+        () => new KeySourceError(slot.source, `no answer within ${KEY_READ_DEADLINE_MS / 1000} s`),
+      );
     } catch (err) {
       // Sources report their failures as KeySourceError; anything else is named, never shown.
       if (err instanceof KeySourceError) return err;
@@ -195,20 +201,4 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
 function usable(slot: Slot): HeldKey {
   if (slot.current === undefined) throw new BffError('SERVICE_UNAVAILABLE');
   return slot.current;
-}
-
-/** The read, or a KeySourceError once the deadline passes (a hung source must not hang start-up). */
-async function withDeadline(source: KeySource, read: Promise<string>): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new KeySourceError(source, `no answer within ${KEY_READ_DEADLINE_MS / 1000} s`)),
-      KEY_READ_DEADLINE_MS,
-    );
-  });
-  try {
-    return await Promise.race([read, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,23 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { withDeadline } from '../http/deadline';
 
 /** Rejects when its component is not ready to serve. */
 export type ReadinessCheck = () => Promise<void>;
 
 /** Longest wait for one check: a store that hangs must not hang the probe. */
 export const CHECK_TIMEOUT_MS = 1000;
-
-async function withDeadline(check: ReadinessCheck, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    // Called inside a promise so a check that throws synchronously counts as failing.
-    await Promise.race([Promise.resolve().then(check), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * The readiness checks of every module (key loaded, session store and rate-limit store
@@ -41,7 +29,8 @@ export class Readiness implements BeforeApplicationShutdown {
   async failing(): Promise<string[]> {
     const entries = [...this.checks];
     const results = await Promise.allSettled(
-      entries.map(([, check]) => withDeadline(check, CHECK_TIMEOUT_MS)),
+      // Called inside a promise so a check that throws synchronously counts as failing.
+      entries.map(([, check]) => withDeadline(Promise.resolve().then(check), CHECK_TIMEOUT_MS)),
     );
     const failing: string[] = [];
     results.forEach((result, i) => {
