@@ -33,6 +33,16 @@ const allowRuleSchema = z.object({
 });
 export type AllowRule = z.infer<typeof allowRuleSchema>;
 
+/** `host:port` (an IPv6 host in brackets), as REDIS_SENTINELS and REDIS_CLUSTER_NODES list them. */
+const hostPortSchema = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port')
+  .transform((s) => {
+    const at = s.lastIndexOf(':');
+    return { host: s.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(s.slice(at + 1)) };
+  })
+  .refine((node) => node.port >= 1 && node.port <= 65535, 'port must be 1 to 65535');
+
 const windowSchema = z.object({ limit: positive, windowSeconds: positive });
 
 /** A stricter limit for some proxied routes, counted apart from the per-user limit. */
@@ -90,6 +100,13 @@ export const configSchema = z.object({
     /** Upper bound of the in-memory store; the least recently used session goes first. */
     memoryMaxSessions: positive,
     redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Redis Sentinel: the Sentinels to ask and the name of the master they watch. */
+    redisSentinels: z.array(hostPortSchema).min(1).optional(),
+    redisSentinelMaster: z.string().min(1).optional(),
+    /** Redis Cluster: seed nodes; the client learns the rest of the cluster from them. */
+    redisClusterNodes: z.array(hostPortSchema).min(1).optional(),
+    /** For the data nodes (not the Sentinels); never logged. */
+    redisPassword: z.string().min(1).optional(),
   }),
   auth: z.object({
     localUsersFile: z.string().min(1).optional(),

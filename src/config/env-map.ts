@@ -43,6 +43,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'COOKIE_SECURE', path: ['session', 'cookieSecure'] },
   { env: 'COOKIE_SAMESITE', path: ['session', 'cookieSameSite'], parse: (s) => s.toLowerCase() },
   { env: 'REDIS_URL', path: ['session', 'redisUrl'] },
+  { env: 'REDIS_SENTINELS', path: ['session', 'redisSentinels'], parse: list },
+  { env: 'REDIS_SENTINEL_MASTER', path: ['session', 'redisSentinelMaster'] },
+  { env: 'REDIS_CLUSTER_NODES', path: ['session', 'redisClusterNodes'], parse: list },
+  { env: 'REDIS_PASSWORD', path: ['session', 'redisPassword'] },
   { env: 'AUTH_LOCAL_USERS_FILE', path: ['auth', 'localUsersFile'] },
   { env: 'OIDC_ISSUER_URL', path: ['auth', 'oidc', 'issuerUrl'] },
   { env: 'OIDC_CLIENT_ID', path: ['auth', 'oidc', 'clientId'] },
@@ -72,6 +76,9 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
 /** The variable that sets a configuration path, for messages; the dotted path otherwise. */
 export function settingName(path: readonly PropertyKey[]): string {
   const dotted = path.map(String).join('.');
-  const match = ENV_SETTINGS.find((s) => s.path.join('.') === dotted);
+  // A list's entry (REDIS_SENTINELS' second address) is named by its list's variable.
+  const match = ENV_SETTINGS.find(
+    (s) => dotted === s.path.join('.') || dotted.startsWith(`${s.path.join('.')}.`),
+  );
   return match ? `${match.env} (${dotted})` : dotted;
 }

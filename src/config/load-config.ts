@@ -6,6 +6,7 @@ import { ENV_SETTINGS, settingName } from './env-map';
 import { keySourceFromEnv, teamKeySource } from './key-sources';
 import { isPlaceholderSecret } from './secrets';
 import { checkProductionRules } from './production-rules';
+import { checkRedisTopology } from './redis-rules';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -109,6 +110,7 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
   }
   // The rules run on whatever did parse, so one message lists every problem.
   checkRules(tree, problems);
+  checkRedisTopology(isTree(tree.session) ? tree.session : {}, problems);
   checkProductionRules(tree, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data;

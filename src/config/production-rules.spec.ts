@@ -83,12 +83,19 @@ describe('configWarnings', () => {
   it('warns in production when sessions are held in memory (no REDIS_URL)', () => {
     const config = loadConfig(production({ REDIS_URL: '' }), CONFIG_DIR);
     expect(configWarnings(config)).toEqual([
-      'Sessions and rate limits are held in memory (REDIS_URL is not set): each replica has its own, and a restart signs every user out',
+      'Sessions and rate limits are held in memory (no REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): each replica has its own, and a restart signs every user out',
     ]);
   });
 
   it('has nothing to say in production with Redis', () => {
     expect(configWarnings(loadConfig(production(), CONFIG_DIR))).toEqual([]);
+  });
+
+  it('has nothing to say in production with Redis Sentinel or Cluster instead of REDIS_URL', () => {
+    const sentinel = { REDIS_URL: '', REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'bff' };
+    expect(configWarnings(loadConfig(production(sentinel), CONFIG_DIR))).toEqual([]);
+    const cluster = { REDIS_URL: '', REDIS_CLUSTER_NODES: 'c1:6379,c2:6379' };
+    expect(configWarnings(loadConfig(production(cluster), CONFIG_DIR))).toEqual([]);
   });
 
   it('has nothing to say outside production, where memory sessions are the normal case', () => {

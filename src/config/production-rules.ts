@@ -32,9 +32,11 @@ export function checkProductionRules(config: Tree, problems: string[]): void {
 /** Start-up warnings: allowed, but an operator should know (main.ts logs each one). */
 export function configWarnings(config: AppConfig): string[] {
   const warnings: string[] = [];
-  if (config.appEnv === 'production' && config.session.redisUrl === undefined) {
+  const { redisUrl, redisSentinels, redisClusterNodes } = config.session;
+  const noRedis = [redisUrl, redisSentinels, redisClusterNodes].every((v) => v === undefined);
+  if (config.appEnv === 'production' && noRedis) {
     warnings.push(
-      'Sessions and rate limits are held in memory (REDIS_URL is not set): each replica has its own, and a restart signs every user out',
+      'Sessions and rate limits are held in memory (no REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): each replica has its own, and a restart signs every user out',
     );
   }
   return warnings;
