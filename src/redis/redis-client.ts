@@ -1,17 +1,56 @@
 import type { LoggerService } from '@nestjs/common';
-import { createClient, type RedisClientType } from 'redis';
+import type { EventEmitter } from 'node:events';
+import {
+  createClient,
+  createCluster,
+  createSentinel,
+  type RedisClientType,
+  type RedisClusterType,
+  type RedisSentinelType,
+} from 'redis';
+import { describeTopology, type RedisNode, type RedisTopology } from './redis-topology';
 
-/** The one Redis connection the BFF keeps (sessions and rate limits share it). */
-export type RedisClient = RedisClientType;
+/** Members whose signatures differ between a single client, a Sentinel and a Cluster client. */
+type Differing =
+  | keyof EventEmitter
+  | 'connect'
+  | 'duplicate'
+  | 'withCommandOptions'
+  | 'withTypeMapping'
+  | 'sendCommand'
+  | 'MULTI'
+  | 'multi'
+  | 'UNSUBSCRIBE'
+  | 'unsubscribe'
+  | 'sUnsubscribe';
+type Shared = Extract<keyof RedisClientType, keyof RedisSentinelType> & keyof RedisClusterType;
+
+/**
+ * The one Redis connection the BFF keeps (sessions and rate limits share it), whatever the
+ * topology: the commands and state a single client, a Sentinel client and a Cluster client share,
+ * with the single client's signatures. Every one of them is such a value, so the stores never ask
+ * which kind they hold. On a Cluster a command goes to the node of its first key: an operation on
+ * several keys must keep them on one hash slot (`{tag}` in each key).
+ */
+export type RedisClient = Pick<RedisClientType, Exclude<Shared, Differing>> & {
+  connect(): Promise<unknown>;
+  on(event: string, listener: Parameters<EventEmitter['on']>[1]): unknown;
+};
 
 /** A refused or silent server must not hold start-up or a request for long. */
 export const REDIS_CONNECT_TIMEOUT_MS = 2000;
 /**
  * The client's command timeout: it only covers a command still waiting to be written (node-redis
  * drops the timer once the command is on the socket), so callers also bound it with
- * `withDeadline` against a server that accepts commands but stopped answering.
+ * `withDeadline` (http/deadline.ts) against a server that accepts commands but stopped answering.
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+/**
+ * How often the Sentinel client asks the Sentinels for the master even without news: it follows
+ * a switch at once from Sentinel's `+switch-master` message, and within this interval when that
+ * message was missed (its Sentinel connection was down at the time).
+ */
+export const SENTINEL_SCAN_INTERVAL_MS = 5000;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 5000;
 
@@ -24,56 +63,121 @@ export function reconnectDelay(retries: number): number {
   return Math.round(exponential / 2 + (Math.random() * exponential) / 2);
 }
 
-/**
- * Rejects when `command` has not settled within `ms`. A late reply is still read (replies stay in
- * order on the connection); only the caller stops waiting for it.
- */
-export async function withDeadline<T>(
-  command: Promise<T>,
-  ms = REDIS_COMMAND_TIMEOUT_MS,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([command, deadline]);
-  } finally {
-    clearTimeout(timer);
+/** Per connection: never queue while disconnected, bounded connects, backoff forever. */
+// A fresh object each time: node-redis adjusts the socket options it is given.
+const socket = () => ({
+  connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+  reconnectStrategy: reconnectDelay,
+});
+const commandOptions = { timeout: REDIS_COMMAND_TIMEOUT_MS };
+const tcp = (node: RedisNode) => ({ host: node.host, port: node.port });
+
+function build(topology: RedisTopology): RedisClient {
+  const password = topology.password === undefined ? {} : { password: topology.password };
+  switch (topology.kind) {
+    case 'single':
+      return createClient({
+        url: topology.url,
+        ...password,
+        disableOfflineQueue: true,
+        commandOptions,
+        socket: socket(),
+      });
+    case 'sentinel':
+      return createSentinel({
+        name: topology.master,
+        sentinelRootNodes: topology.sentinels.map(tcp),
+        nodeClientOptions: { ...password, disableOfflineQueue: true, socket: socket() },
+        sentinelClientOptions: { socket: socket() },
+        commandOptions,
+        scanInterval: SENTINEL_SCAN_INTERVAL_MS,
+      });
+    case 'cluster':
+      return createCluster({
+        rootNodes: topology.seeds.map((node) => ({ socket: tcp(node) })),
+        defaults: { ...password, disableOfflineQueue: true, socket: socket() },
+        commandOptions,
+      });
   }
 }
 
-/** The URL without credentials, for log lines. */
-export function redactRedisUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Creates (does not connect) the client for a topology, or for a plain `redis://` URL, and logs
+ * each change of its state once rather than every retry. Addresses are logged, never a password.
+ */
+export function createRedisClient(
+  target: RedisTopology | string,
+  logger: LoggerService,
+): RedisClient {
+  const topology: RedisTopology =
+    typeof target === 'string' ? { kind: 'single', url: target } : target;
+  const client = build(topology);
+  const where = describeTopology(topology);
+  let state: 'connecting' | 'ready' | 'down' = 'connecting';
+  const ready = (): void => {
+    state = 'ready';
+    logger.log(`Redis ready at ${where}`);
+  };
+  const down = (err: unknown): void => {
+    if (state === 'down') return;
+    state = 'down';
+    logger.warn(`Redis unavailable at ${where}: ${reason(err)}; reconnecting`);
+  };
+  const closed = (): void => {
+    logger.log(`Redis connection to ${where} closed`);
+  };
+  // node-redis emits 'error' for every failed attempt; an unhandled one would crash the process.
+  client.on('error', down);
+  switch (topology.kind) {
+    case 'single':
+      client.on('ready', ready);
+      client.on('end', closed);
+      break;
+    case 'sentinel':
+      client.on('ready', ready);
+      client.on('end', closed);
+      // A master connection failing, e.g. the master going down before Sentinel fails it over.
+      client.on('client-error', (event: { error: unknown }) => down(event.error));
+      client.on('topology-change', (event: { type: string; node?: RedisNode }) => {
+        if (event.type === 'MASTER_CHANGE' && event.node) {
+          const { host, port } = event.node;
+          logger.log(`Redis Sentinel master ${topology.master} switched to ${host}:${port}`);
+        }
+      });
+      break;
+    case 'cluster':
+      // The Cluster client says 'connect' once it holds the slot map and its node connections.
+      client.on('connect', ready);
+      client.on('disconnect', closed);
+      client.on('node-error', down);
+      client.on('node-ready', () => {
+        if (state === 'down') ready();
+      });
+      break;
+  }
+  return client;
 }
 
 /**
- * Creates (does not connect) a client that never queues commands while disconnected, bounds
- * every command, and logs each change of connection state once rather than every retry.
+ * Connects in the background until it succeeds or the returned function is called. A single
+ * client keeps retrying by itself; a Sentinel or Cluster client gives up when its first
+ * connection fails (no Sentinel or seed answers), so that is tried again here, with backoff.
  */
-export function createRedisClient(url: string, logger: LoggerService): RedisClient {
-  const client: RedisClient = createClient({
-    url,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
-    socket: { connectTimeout: REDIS_CONNECT_TIMEOUT_MS, reconnectStrategy: reconnectDelay },
-  });
-  const where = redactRedisUrl(url);
-  let state: 'connecting' | 'ready' | 'down' = 'connecting';
-  client.on('ready', () => {
-    state = 'ready';
-    logger.log(`Redis ready at ${where}`);
-  });
-  // node-redis emits 'error' for every failed attempt; an unhandled one would crash the process.
-  client.on('error', (err: Error) => {
-    if (state === 'down') return;
-    state = 'down';
-    logger.warn(`Redis unavailable at ${where}: ${err.message}; reconnecting`);
-  });
-  client.on('end', () => {
-    logger.log(`Redis connection to ${where} closed`);
-  });
-  return client;
+export function keepConnecting(client: RedisClient): () => void {
+  let stopped = false;
+  let retries = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (): void => {
+    if (stopped || client.isOpen) return;
+    client.connect().catch(() => {
+      if (!stopped) timer = setTimeout(attempt, reconnectDelay(retries++));
+    });
+  };
+  attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

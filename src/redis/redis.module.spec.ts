@@ -2,8 +2,12 @@ import type { LoggerService } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createClient } from 'redis';
+import { freePort } from '../../test/support/free-port';
 import { spawnRedis, type SpawnedRedis } from '../../test/support/redis';
-import { reconnectDelay, redactRedisUrl, type RedisClient } from './redis-client';
+import { until } from '../../test/support/until';
+import type { AppConfig } from '../config/config.schema';
+import { keepConnecting, reconnectDelay, type RedisClient } from './redis-client';
+import { redactRedisUrl } from './redis-topology';
 import { REDIS_CLIENT, RedisModule } from './redis.module';
 
 /** Collects what the module logs. */
@@ -16,21 +20,20 @@ class CapturingLogger implements LoggerService {
   verbose = () => undefined;
 }
 
-async function until(condition: () => boolean, deadlineMs = 15_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function startModule(redisUrl: string | undefined, logger: LoggerService) {
+async function startModule(
+  session: Partial<AppConfig['session']> | string | undefined,
+  logger: LoggerService,
+) {
   const moduleRef: TestingModule = await Test.createTestingModule({
     imports: [
       ConfigModule.forRoot({
         isGlobal: true,
         ignoreEnvFile: true,
-        load: [() => ({ session: { redisUrl } })],
+        load: [
+          () => ({
+            session: typeof session === 'string' ? { redisUrl: session } : (session ?? {}),
+          }),
+        ],
       }),
       RedisModule,
     ],
@@ -40,6 +43,9 @@ async function startModule(redisUrl: string | undefined, logger: LoggerService) 
   await moduleRef.init();
   return { moduleRef, client: moduleRef.get<RedisClient | null>(REDIS_CLIENT) };
 }
+
+/** A loopback address nothing listens on. */
+const deadNode = async () => ({ host: '127.0.0.1', port: await freePort() });
 
 describe('redis-client helpers', () => {
   it('backs off exponentially, capped at five seconds, never zero', () => {
@@ -56,6 +62,41 @@ describe('redis-client helpers', () => {
       'redis://cache.internal:6380/2',
     );
     expect(redactRedisUrl('rediss://:s3cret@cache.internal')).toBe('rediss://cache.internal');
+  });
+});
+
+describe('keepConnecting', () => {
+  /** A client whose first connections fail, as a Sentinel or Cluster client's do while down. */
+  const failingFirst = (failures: number) => {
+    const stub = {
+      isOpen: false,
+      calls: 0,
+      connect: () => {
+        stub.calls++;
+        if (stub.calls <= failures)
+          return Promise.reject(new Error('None of the sentinels are available'));
+        stub.isOpen = true;
+        return Promise.resolve();
+      },
+    };
+    return stub;
+  };
+
+  it('tries again, with backoff, until a connection succeeds', async () => {
+    const stub = failingFirst(3);
+    keepConnecting(stub as unknown as RedisClient);
+    await until(() => stub.isOpen, 15_000);
+    expect(stub.calls).toBe(4);
+  });
+
+  it('stops trying once told to', async () => {
+    const stub = failingFirst(Infinity);
+    const stop = keepConnecting(stub as unknown as RedisClient);
+    await until(() => stub.calls >= 2, 15_000);
+    stop();
+    const calls = stub.calls;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stub.calls).toBe(calls);
   });
 });
 
@@ -81,14 +122,14 @@ describe('RedisModule', () => {
       expect(client?.isReady).toBe(false);
       // No queueing while disconnected: a command fails now instead of waiting for Redis.
       await expect(client!.ping()).rejects.toThrow();
-      await until(() => logger.lines.some((l) => l.startsWith('warn Redis unavailable')));
+      await until(() => logger.lines.some((l) => l.startsWith('warn Redis unavailable')), 15_000);
 
       await redis.start();
       const admin = createClient({ url: redis.url });
       await admin.connect();
       await admin.aclSetUser('agent', ['on', '>s3cret', '~*', '+@all']);
       admin.destroy();
-      await until(() => client!.isReady);
+      await until(() => client!.isReady, 15_000);
       expect(await client!.ping()).toBe('PONG');
     } finally {
       await moduleRef.close();
@@ -100,6 +141,18 @@ describe('RedisModule', () => {
     expect(text).toContain(`Redis ready at redis://127.0.0.1:${redis.port}`);
     // One line for the outage, not one per reconnection attempt.
     expect(logger.lines.filter((l) => l.startsWith('warn Redis unavailable'))).toHaveLength(1);
+  });
+
+  it.each([
+    ['Sentinel', async () => ({ redisSentinels: [await deadNode()], redisSentinelMaster: 'bff' })],
+    ['Cluster', async () => ({ redisClusterNodes: [await deadNode()] })],
+  ])('starts with a %s that does not answer, keeps trying, and closes', async (_, session) => {
+    const logger = new CapturingLogger();
+    const { moduleRef, client } = await startModule(await session(), logger);
+    await until(() => logger.lines.some((l) => l.startsWith('warn Redis unavailable')), 15_000);
+    expect(client?.isReady).toBe(false);
+    await moduleRef.close();
+    expect(client!.isOpen).toBe(false);
   });
 
   it('closes while still reconnecting without keeping the process alive', async () => {
