@@ -34,6 +34,15 @@ const ENCODED_UNRESERVED = /%(?:3[0-9]|[46][1-9a-f]|[57][0-9a]|2[de]|5f|7e)/i;
 const BAD_PERCENT = /%(?![0-9a-f]{2})/i;
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
 
+const decodesAsUtf8 = (encoded: string): boolean => {
+  try {
+    decodeURIComponent(encoded);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const reject = (why: string): never => {
   throw new BffError('BAD_REQUEST', `Invalid path: ${why}`);
 };
@@ -52,6 +61,8 @@ export function upstreamTarget(rawUrl: string): UpstreamTarget {
   const search = q === -1 ? '' : rawUrl.slice(q);
   if (RAW_FORBIDDEN.test(path)) reject('control character, backslash, # or ; parameter');
   if (BAD_PERCENT.test(path)) reject('malformed percent-encoding');
+  // Overlong forms (`%C0%AE` for `.`) are how lenient decoders were walked out of their roots.
+  if (path.includes('%') && !decodesAsUtf8(path)) reject('percent-encoding that is not UTF-8');
   if (ENCODED_FORBIDDEN.test(path))
     reject('encoded separator, control character or double encoding');
   if (ENCODED_UNRESERVED.test(path)) reject('percent-encoded unreserved character');
