@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { withDeadline } from '../http/deadline';
-import { REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../redis/redis-client';
+import { REDIS_COMMAND_TIMEOUT_MS, redisTimedOut, type RedisClient } from '../redis/redis-client';
 import { RateLimitStore, windowRecord, type ThrottlerStorageRecord } from './rate-limit.store';
 
 export const RATE_LIMIT_KEY_PREFIX = 'gbff:rl:';
@@ -34,18 +34,26 @@ export class RedisRateLimitStore extends RateLimitStore {
   }
 
   async ping(): Promise<void> {
-    await withDeadline(this.client.ping(), REDIS_COMMAND_TIMEOUT_MS);
+    await withDeadline(this.client.ping(), REDIS_COMMAND_TIMEOUT_MS, redisTimedOut);
   }
 
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
     const args = { keys: [this.prefix + key], arguments: [String(ttl)] };
     let reply: unknown;
     try {
-      reply = await withDeadline(this.client.evalSha(COUNT_SHA, args), REDIS_COMMAND_TIMEOUT_MS);
+      reply = await withDeadline(
+        this.client.evalSha(COUNT_SHA, args),
+        REDIS_COMMAND_TIMEOUT_MS,
+        redisTimedOut,
+      );
     } catch (err) {
       // A restarted or flushed server has forgotten the script; EVAL loads it again.
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      reply = await withDeadline(this.client.eval(COUNT_SCRIPT, args), REDIS_COMMAND_TIMEOUT_MS);
+      reply = await withDeadline(
+        this.client.eval(COUNT_SCRIPT, args),
+        REDIS_COMMAND_TIMEOUT_MS,
+        redisTimedOut,
+      );
     }
     const [hits, msLeft] = reply as [number, number];
     return windowRecord(hits, msLeft, limit);

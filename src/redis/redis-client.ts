@@ -45,6 +45,9 @@ export const REDIS_CONNECT_TIMEOUT_MS = 2000;
  * `withDeadline` (http/deadline.ts) against a server that accepts commands but stopped answering.
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+/** What a command past its deadline fails with: the session store logs it when Redis stops answering. */
+export const redisTimedOut = (): Error =>
+  new Error(`Redis did not answer within ${REDIS_COMMAND_TIMEOUT_MS} ms`);
 /**
  * How often the Sentinel client asks the Sentinels for the master even without news: it follows
  * a switch at once from Sentinel's `+switch-master` message, and within this interval when that

@@ -3,7 +3,7 @@ import type { SessionData } from 'express-session';
 import { createHash } from 'node:crypto';
 import { BffError } from '../http/error-codes';
 import { withDeadline } from '../http/deadline';
-import { REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../redis/redis-client';
+import { REDIS_COMMAND_TIMEOUT_MS, redisTimedOut, type RedisClient } from '../redis/redis-client';
 import { IndexedSession, SessionStore } from './session-store';
 
 export const SESSION_KEY_PREFIX = 'gbff:sess:';
@@ -259,7 +259,7 @@ export class RedisSessionStore extends SessionStore {
   /** Runs one store call under the deadline; any failure becomes the 503 and is logged once. */
   private async run<T>(call: () => Promise<T>): Promise<T> {
     try {
-      const result = await withDeadline(call(), REDIS_COMMAND_TIMEOUT_MS);
+      const result = await withDeadline(call(), REDIS_COMMAND_TIMEOUT_MS, redisTimedOut);
       if (this.failing) {
         this.failing = false;
         this.logger.log('Session store answering again');
