@@ -38,6 +38,11 @@ export class LocalCredentials implements OnModuleInit {
     );
   }
 
+  /** Whether `username` names a local user (for the audit log, never for the answer). */
+  has(username: string): boolean {
+    return this.users.has(username);
+  }
+
   /**
    * The user whose username and password these are. Every answer takes as long as the
    * slowest hash of the file, so its time tells neither which usernames exist nor how each

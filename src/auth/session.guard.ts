@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
-import { SessionService } from '../session/session.service';
+import { ProviderRecheck } from '../session/provider-recheck';
+import { requestIdOf, SessionService } from '../session/session.service';
 import type { SessionUser } from '../session/session-user';
 
 declare global {
@@ -19,7 +20,10 @@ declare global {
 /** Lets a request through only with a valid session, and exposes its user as `req.user`. */
 @Injectable()
 export class SessionGuard implements CanActivate {
-  constructor(@Inject(SessionService) private readonly sessions: SessionService) {}
+  constructor(
+    @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(ProviderRecheck) private readonly recheck: ProviderRecheck,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
@@ -28,6 +32,14 @@ export class SessionGuard implements CanActivate {
     if (!user) {
       // A session past its absolute timeout is removed now rather than left to idle out.
       if (req.session?.user) await this.sessions.end(req, http.getResponse<Response>(), 'absolute');
+      throw new BffError('UNAUTHORIZED');
+    }
+    if (
+      this.recheck.isDue(req.session, Date.now()) &&
+      !(await this.recheck.check(req.sessionID, req.session, requestIdOf(req)))
+    ) {
+      // The provider refused: the session is gone from the store already.
+      this.sessions.clearCookie(http.getResponse<Response>());
       throw new BffError('UNAUTHORIZED');
     }
     req.user = user;

@@ -109,6 +109,11 @@ export class MemorySessionStore extends SessionStore {
     );
   }
 
+  update(sid: string, data: SessionData): Promise<void> {
+    if (this.cache.has(sid)) this.cache.set(sid, JSON.stringify(data), { noUpdateTTL: true });
+    return Promise.resolve();
+  }
+
   end(sid: string): Promise<SessionData | null> {
     const data = this.read(sid);
     this.cache.delete(sid);

@@ -116,6 +116,13 @@ export class RedisSessionStore extends SessionStore {
     return data;
   }
 
+  async update(sid: string, data: SessionData): Promise<void> {
+    const value = JSON.stringify(data);
+    await this.run(() =>
+      this.client.set(this.key(sid), value, { condition: 'XX', expiration: 'KEEPTTL' }),
+    );
+  }
+
   async sessionsOf(userId: string): Promise<IndexedSession[]> {
     const key = USER_INDEX_PREFIX + hashed(userId);
     const now = Date.now();

@@ -7,8 +7,15 @@ import { BffError } from '../http/error-codes';
 import { Metrics } from '../observability/metrics.service';
 import { sessionCookiePolicy } from './cookie-policy';
 import { sessionIdReader } from './session-cookie';
+import { ProviderRecheck } from './provider-recheck';
 import { SessionStore } from './session-store';
 import { liveUser, type SessionUser } from './session-user';
+
+/** The proxied path's request id, set before the session check (gather/proxy-pipeline.ts). */
+const requestIdOf = (req: IncomingMessage): string | undefined => {
+  const id = (req as IncomingMessage & { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
+};
 
 /**
  * The session check of the proxied path: verify the signed cookie, read the store once, restart
@@ -26,6 +33,7 @@ export class SessionLookup {
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
     @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(ProviderRecheck) private readonly recheck: ProviderRecheck,
   ) {
     const settings = config.get('session', { infer: true });
     const cookie = sessionCookiePolicy(settings);
@@ -40,11 +48,17 @@ export class SessionLookup {
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
     const data = await this.store.lookup(sid);
     if (data === null) throw new BffError('UNAUTHORIZED');
-    const user = liveUser(data, this.absoluteMs, Date.now());
+    const now = Date.now();
+    const user = liveUser(data, this.absoluteMs, now);
     if (user === undefined) {
       // Past its absolute timeout: removed now rather than left to idle out.
       this.store.destroy(sid, () => undefined);
       this.metrics.sessionEnded('absolute');
+      res.setHeader('Set-Cookie', this.expiredCookie);
+      throw new BffError('UNAUTHORIZED');
+    }
+    // A number comparison for every session that has no refresh token or is not due.
+    if (this.recheck.isDue(data, now) && !(await this.recheck.check(sid, data, requestIdOf(req)))) {
       res.setHeader('Set-Cookie', this.expiredCookie);
       throw new BffError('UNAUTHORIZED');
     }

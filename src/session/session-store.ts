@@ -38,6 +38,12 @@ export abstract class SessionStore extends Store {
   /** The ids of the live sessions started from the provider session `providerSid`. */
   abstract sidsOfProviderSession(providerSid: string): Promise<string[]>;
 
+  /**
+   * Rewrites live session `sid` with `data` (the provider re-check's results), keeping its
+   * expiry; a session that ended meanwhile stays ended.
+   */
+  abstract update(sid: string, data: SessionData): Promise<void>;
+
   /** Deletes session `sid` and its index entries; its data when it existed (for the audit log). */
   abstract end(sid: string): Promise<SessionData | null>;
 

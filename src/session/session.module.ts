@@ -11,6 +11,7 @@ import { SessionStoreReadiness } from './session-readiness';
 import { SessionMiddleware } from './session.middleware';
 import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
+import { ProviderRecheck } from './provider-recheck';
 import { SessionAdmin } from './session-admin';
 import { SessionEvents } from './session-events';
 import { SessionStore } from './session-store';
@@ -50,10 +51,18 @@ import { UserSessions } from './user-sessions.service';
     SessionEvents,
     UserSessions,
     { provide: AdminSessions, useClass: SessionAdmin },
+    ProviderRecheck,
     SessionLookup,
     SessionStoreReadiness,
   ],
-  exports: [SessionStore, SessionService, SessionLookup, UserSessions, AdminSessions],
+  exports: [
+    SessionStore,
+    SessionService,
+    SessionLookup,
+    UserSessions,
+    AdminSessions,
+    ProviderRecheck,
+  ],
 })
 export class SessionModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -85,6 +85,11 @@ export class SessionService {
     if (ended) this.events.ended(ended, reason, requestIdOf(req), this.handles.of(sid));
   }
 
+  /** Expires the session cookie in the browser (the session itself is already gone). */
+  clearCookie(res: Response): void {
+    res.clearCookie(this.cookie.name, this.cookie.options);
+  }
+
   /** The id of the request's session (the cookie's), for marking it in the session list. */
   sessionIdOf(req: Request): string | undefined {
     return req.session ? req.sessionID : undefined;

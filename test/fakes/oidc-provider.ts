@@ -26,20 +26,50 @@ export interface FakeIdp {
   /** `http://127.0.0.1:<port>`, the value for OIDC_ISSUER_URL. */
   readonly issuer: string;
   readonly port: number;
+  /**
+   * Where the provider's back-channel logout requests go: the BFF's real address (the client
+   * registers a relay on the provider's own port, since the BFF's port is known only later).
+   */
+  setBackchannelTarget(bffUrl: string): void;
+  /** The back-channel logout requests the provider sent so far: the BFF's answer to each. */
+  readonly backchannelAnswers: BackchannelAnswer[];
+  /** ...and the form body of each (`logout_token=<JWT>`). */
+  readonly backchannelBodies: string[];
+  /** Every token the provider issued (ID, access and refresh tokens), for leak checks. */
+  readonly issuedTokens: string[];
+  /** How many refresh_token grants the provider answered. */
+  refreshes(): number;
+  /** From now on the provider knows no such account: its refresh tokens are refused. */
+  disableAccount(sub: string): void;
   close(): Promise<void>;
 }
+
+/** The BFF's answer to one back-channel logout request. */
+export interface BackchannelAnswer {
+  status: number;
+  cacheControl: string | null;
+}
+
+/** The relay path registered as the client's backchannel_logout_uri. */
+const BACKCHANNEL_RELAY = '/__relay/backchannel-logout';
 
 /** The little of oidc-provider's API this fake uses (the package ships no types). */
 interface ProviderInstance {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  on(event: 'grant.success', listener: (ctx: GrantContext) => void): void;
+}
+interface GrantContext {
+  body?: Record<string, unknown>;
+  oidc: { params?: { grant_type?: unknown } };
 }
 type ProviderClass = new (issuer: string, configuration: object) => ProviderInstance;
 
 /**
  * A real OpenID Provider (oidc-provider, the certified implementation) on a loopback port:
  * one confidential client (client_secret_basic) for the BFF, PKCE required, the default
- * development login and consent pages (any password is accepted for a known login), and
- * RP-initiated logout. `groups` is released with the `profile` scope, so the BFF's default
+ * development login and consent pages (any password is accepted for a known login),
+ * RP-initiated logout, back-channel logout (through a relay to the BFF, see
+ * `setBackchannelTarget`) and refresh tokens (refused once `disableAccount` was called). `groups` is released with the `profile` scope, so the BFF's default
  * OIDC_SCOPES bring the team claim along; profile and email claims come from userinfo, as
  * with many real providers.
  */
@@ -58,6 +88,10 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
+  let backchannelTarget: string | undefined;
+  const backchannelAnswers: BackchannelAnswer[] = [];
+  const backchannelBodies: string[] = [];
+  const disabled = new Set<string>();
 
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
     format: 'jwk',
@@ -71,10 +105,14 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
         redirect_uris: [options.redirectUri],
         post_logout_redirect_uris: [options.postLogoutRedirectUri],
         response_types: ['code'],
-        grant_types: ['authorization_code'],
+        grant_types: ['authorization_code', 'refresh_token'],
         token_endpoint_auth_method: 'client_secret_basic',
+        backchannel_logout_uri: `${issuer}${BACKCHANNEL_RELAY}`,
+        backchannel_logout_session_required: true,
       },
     ],
+    // A refresh token with every code of this client, so the BFF's provider re-check runs.
+    issueRefreshToken: () => true,
     pkce: { required: () => true },
     claims: {
       openid: ['sub'],
@@ -82,7 +120,8 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
       email: ['email'],
     },
     findAccount: (_ctx: unknown, sub: string) => {
-      const claims = Object.hasOwn(IDP_ACCOUNTS, sub) ? IDP_ACCOUNTS[sub] : undefined;
+      const known = Object.hasOwn(IDP_ACCOUNTS, sub) && !disabled.has(sub);
+      const claims = known ? IDP_ACCOUNTS[sub] : undefined;
       return claims && { accountId: sub, claims: () => ({ sub, ...claims }) };
     },
     jwks: { keys: [{ ...signingKey, kid: 'fake-idp-1', use: 'sig', alg: 'RS256' }] },
@@ -95,13 +134,61 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
       Interaction: 600,
       Session: 600,
     },
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
+    },
   });
-  server.on('request', provider.callback());
+  const issuedTokens: string[] = [];
+  let refreshes = 0;
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') refreshes += 1;
+    for (const name of ['id_token', 'access_token', 'refresh_token']) {
+      const token = ctx.body?.[name];
+      if (typeof token === 'string') issuedTokens.push(token);
+    }
+  });
+  const handle = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === BACKCHANNEL_RELAY) void relay(req, res);
+    else handle(req, res);
+  });
+
+  /** Forwards the provider's back-channel logout POST to the BFF, as it would have sent it. */
+  async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (backchannelTarget === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    backchannelBodies.push(Buffer.concat(chunks).toString('utf8'));
+    const answer = await fetch(`${backchannelTarget}/auth/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': req.headers['content-type'] ?? '' },
+      body: Buffer.concat(chunks),
+    });
+    backchannelAnswers.push({
+      status: answer.status,
+      cacheControl: answer.headers.get('cache-control'),
+    });
+    res.writeHead(answer.status).end(await answer.text());
+  }
 
   return {
     issuer,
     port,
+    setBackchannelTarget: (bffUrl) => {
+      backchannelTarget = bffUrl;
+    },
+    backchannelAnswers,
+    backchannelBodies,
+    issuedTokens,
+    refreshes: () => refreshes,
+    disableAccount: (sub) => {
+      disabled.add(sub);
+    },
     close: async () => {
       restoreConsole();
       for (const socket of sockets) socket.destroy();

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import * as oidc from 'openid-client';
 import type { AppConfig } from '../../config/config.schema';
 import { BffError } from '../../http/error-codes';
@@ -36,6 +37,7 @@ export class OidcClient implements OnModuleInit {
   readonly settings: OidcSettings | undefined;
   private discovered: oidc.Configuration | undefined;
   private discovering: Promise<oidc.Configuration> | undefined;
+  private keys: JWTVerifyGetKey | undefined;
 
   constructor(@Inject(ConfigService) config: ConfigService<AppConfig, true>) {
     const settings = config.get('auth', { infer: true }).oidc;
@@ -78,6 +80,21 @@ export class OidcClient implements OnModuleInit {
       id_token_hint: idToken,
       post_logout_redirect_uri: this.settings.postLogoutRedirectUri,
     }).href;
+  }
+
+  /**
+   * The provider's signing keys for logout tokens: its `jwks_uri`, fetched by jose, cached, and
+   * fetched again when a token names a `kid` not in the cache.
+   */
+  async signingKeys(): Promise<JWTVerifyGetKey> {
+    if (this.keys) return this.keys;
+    const jwksUri = (await this.configuration()).serverMetadata().jwks_uri;
+    if (jwksUri === undefined)
+      throw new BffError('SERVICE_UNAVAILABLE', 'The provider has no jwks_uri');
+    this.keys = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: PROVIDER_TIMEOUT_SECONDS * 1000,
+    });
+    return this.keys;
   }
 
   private async discover(): Promise<oidc.Configuration> {

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { BffError } from '../../http/error-codes';
 import { audit } from '../../observability/audit';
 import { Metrics } from '../../observability/metrics.service';
+import { ProviderRecheck } from '../../session/provider-recheck';
 import { requestIdOf, SessionService } from '../../session/session.service';
 import { OidcAuthenticator } from './oidc-authenticator';
 import { OidcEnabledGuard } from './oidc-enabled.guard';
@@ -19,6 +20,7 @@ export class OidcController {
     @Inject(OidcAuthenticator) private readonly authenticator: OidcAuthenticator,
     @Inject(SessionService) private readonly sessions: SessionService,
     @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(ProviderRecheck) private readonly recheck: ProviderRecheck,
   ) {}
 
   /** `GET /auth/login?returnTo=/path`: 302 to the provider's authorization endpoint. */
@@ -37,7 +39,15 @@ export class OidcController {
     const outcome = await this.authenticator.run(req, res, 'callback');
     switch (outcome.kind) {
       case 'success':
-        await this.sessions.start(req, outcome.user, 'oidc', { idToken: outcome.info.idToken });
+        await this.sessions.start(req, outcome.user, 'oidc', {
+          idToken: outcome.info.idToken,
+          ...(outcome.info.providerSid === undefined
+            ? {}
+            : { providerSid: outcome.info.providerSid }),
+          ...(outcome.info.refreshToken === undefined
+            ? {}
+            : this.recheck.sessionFields(outcome.info.refreshToken)),
+        });
         res.redirect(302, outcome.info.returnTo);
         return;
       case 'failed':

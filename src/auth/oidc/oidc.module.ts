@@ -1,25 +1,39 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/config.schema';
+import { REDIS_CLIENT } from '../../redis/redis.module';
+import type { RedisClient } from '../../redis/redis-client';
+import { BackchannelLogoutController } from './backchannel-logout.controller';
+import { JtiReplay, MemoryJtiReplay, RedisJtiReplay } from './jti-replay';
 import { LoginTransactions } from './login-transaction';
 import { OidcAuthenticator } from './oidc-authenticator';
 import { OidcClient } from './oidc-client.service';
 import { transactionCookiePolicy } from './oidc-cookie';
 import { OidcController } from './oidc.controller';
 import { OidcEnabledGuard } from './oidc-enabled.guard';
+import { OidcRefresher } from './oidc-refresher';
 import { OidcStrategy } from './oidc.strategy';
 import { TransactionCookie } from './transaction-cookie';
 
 /**
  * Owns OIDC sign-in (enabled by OIDC_ISSUER_URL): discovery, the passport strategy, the login
- * transaction cookie and the GET /auth/login and /auth/callback routes. Exports the client so
+ * transaction cookie, the GET /auth/login and /auth/callback routes and the back-channel logout
+ * receiver. Exports the client so
  * logout can build the provider's end-session URL.
  */
 @Module({
-  controllers: [OidcController],
+  controllers: [OidcController, BackchannelLogoutController],
   providers: [
     OidcClient,
     OidcEnabledGuard,
+    OidcRefresher,
+    {
+      // Logout tokens' jti: in Redis when replicas share one, so every replica refuses a replay.
+      provide: JtiReplay,
+      inject: [REDIS_CLIENT],
+      useFactory: (redis: RedisClient | null): JtiReplay =>
+        redis ? new RedisJtiReplay(redis) : new MemoryJtiReplay(),
+    },
     {
       provide: TransactionCookie,
       inject: [ConfigService, OidcClient],

@@ -21,6 +21,10 @@ export interface OidcStep {
 export interface OidcSuccessInfo {
   readonly idToken: string;
   readonly returnTo: string;
+  /** The provider's session (the ID token's `sid`), for back-channel logout. */
+  readonly providerSid?: string;
+  /** When the provider issued one: the provider re-check uses it. */
+  readonly refreshToken?: string;
 }
 
 /** Passport's challenge on failure: why, in words the browser may see. */
@@ -104,7 +108,12 @@ export class OidcStrategy extends passport.Strategy {
           : undefined;
       user = sessionUserFromClaims(claims, userInfo, settings.teamClaim);
       // idTokenExpected: openid-client has refused a response without one.
-      info = { idToken: tokens.id_token as string, returnTo: transaction.returnTo };
+      info = {
+        idToken: tokens.id_token as string,
+        returnTo: transaction.returnTo,
+        ...(typeof claims.sid === 'string' && claims.sid !== '' ? { providerSid: claims.sid } : {}),
+        ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+      };
     } catch (err) {
       this.logger.warn(`OIDC sign-in failed: ${describeProviderError(err)}`);
       if (providerUnavailable(err)) {

@@ -1,0 +1,70 @@
+import { Controller, HttpCode, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { urlencoded, type Request, type Response } from 'express';
+import { BffError } from '../../http/error-codes';
+import { requestIdOf } from '../../session/session.service';
+import { UserSessions } from '../../session/user-sessions.service';
+import { JtiReplay } from './jti-replay';
+import { LogoutTokenError, verifyLogoutToken } from './logout-token';
+import { OidcClient, type OidcSettings } from './oidc-client.service';
+import { OidcEnabledGuard } from './oidc-enabled.guard';
+
+/** A logout token is a few hundred bytes; anything near this is not one. */
+const parseForm = urlencoded({ extended: false, limit: '64kb' });
+
+/**
+ * `POST /auth/backchannel-logout`: the provider tells the BFF that a user's provider session
+ * ended (OpenID Connect Back-Channel Logout 1.0). Server to server, so no origin or X-CSRF
+ * check: the signed logout token is the proof. A valid token ends, on every replica, the
+ * sessions started from that provider session (`sid`), or all of the user's (`sub` alone).
+ */
+@Controller('auth')
+@UseGuards(OidcEnabledGuard)
+export class BackchannelLogoutController {
+  private readonly logger = new Logger('BackchannelLogout');
+
+  constructor(
+    @Inject(OidcClient) private readonly client: OidcClient,
+    @Inject(JtiReplay) private readonly replay: JtiReplay,
+    @Inject(UserSessions) private readonly sessions: UserSessions,
+  ) {}
+
+  @Post('backchannel-logout')
+  @HttpCode(200)
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const token = await logoutTokenOf(req, res);
+    const settings = this.client.settings as OidcSettings;
+    let target;
+    try {
+      target = await verifyLogoutToken(token, {
+        issuer: (await this.client.configuration()).serverMetadata().issuer,
+        clientId: settings.clientId,
+        keys: await this.client.signingKeys(),
+        replay: this.replay,
+      });
+    } catch (err) {
+      if (!(err instanceof LogoutTokenError)) throw err;
+      this.logger.warn({ requestId: requestIdOf(req) }, err.message);
+      throw new BffError('BAD_REQUEST', 'Invalid logout token');
+    }
+    const requestId = requestIdOf(req);
+    const ended =
+      target.sid !== undefined
+        ? await this.sessions.endProviderSession(target.sid, 'back-channel', requestId)
+        : await this.sessions.endAll(target.sub, 'back-channel', requestId);
+    this.logger.log({ requestId, ended }, 'back-channel logout');
+    // No body: the provider reads only the status (and Cache-Control: no-store, set on /auth).
+    res.setHeader('Content-Length', '0');
+  }
+}
+
+/** The form body's `logout_token`; 400 BAD_REQUEST when there is none. */
+function logoutTokenOf(req: Request, res: Response): Promise<string> {
+  return new Promise((resolve, reject) => {
+    parseForm(req, res, (err?: unknown) => {
+      const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+      if (err || typeof token !== 'string' || token === '') {
+        reject(new BffError('BAD_REQUEST', 'Expected a form body with logout_token'));
+      } else resolve(token);
+    });
+  });
+}

@@ -1,0 +1,141 @@
+import {
+  IDP_CLIENT_ID,
+  IDP_CLIENT_SECRET,
+  startFakeIdp,
+  type FakeIdp,
+} from '../fakes/oidc-provider';
+import { UUID, type Envelope } from '../support/http';
+import { OidcBrowser, formOf, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
+import { spawnRedis, type SpawnedRedis } from '../support/redis';
+import { until } from '../support/until';
+import { startTestApp, TEST_ORIGIN, testEnv, type TestApp } from '../support/start-app';
+
+const me = (t: TestApp, cookie: string) => fetch(`${t.url}/auth/me`, { headers: { cookie } });
+
+const backchannel = (t: TestApp, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${t.url}/auth/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+
+async function expectError(res: Response, status: number, code: string): Promise<void> {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as Envelope;
+  expect(body.error.code).toBe(code);
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}
+
+/** Ends the browser's session at the provider (its end-session page, confirmed). */
+async function endProviderSession(browser: OidcBrowser, issuer: string): Promise<void> {
+  const page = await browser.request(`${issuer}/session/end`);
+  expect(page.status).toBe(200);
+  const { action, fields } = formOf(await page.text());
+  const done = await browser.request(new URL(action, issuer).href, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...fields, logout: 'yes' }).toString(),
+  });
+  expect([200, 302, 303]).toContain(done.status);
+}
+
+describe('back-channel logout through the provider, two replicas on one Redis', () => {
+  let idp: FakeIdp;
+  let redis: SpawnedRedis;
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp({
+      redirectUri: `${TEST_ORIGIN}/auth/callback`,
+      postLogoutRedirectUri: `${TEST_ORIGIN}/`,
+    });
+    redis = await spawnRedis();
+    const env = {
+      OIDC_ISSUER_URL: idp.issuer,
+      OIDC_CLIENT_ID: IDP_CLIENT_ID,
+      OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      REDIS_URL: redis.url,
+      SESSION_SECRET: testEnv().SESSION_SECRET as string,
+    };
+    a = await startTestApp(env);
+    b = await startTestApp(env);
+    // The provider calls replica B; the sessions were started on A.
+    idp.setBackchannelTarget(b.url);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await redis?.stop();
+    await idp?.close();
+  });
+
+  it('ending the provider session ends the BFF sessions started from it, and no other', async () => {
+    const browser = new OidcBrowser(a.url);
+    const cookie = sessionCookieOf(await signInWithOidc(browser, 'ada'));
+    const elsewhere = sessionCookieOf(await signInWithOidc(new OidcBrowser(a.url), 'ada'));
+    expect((await me(a, cookie)).status).toBe(200);
+
+    const sent = idp.backchannelAnswers.length;
+    await endProviderSession(browser, idp.issuer);
+    await until(() => idp.backchannelAnswers.length > sent, 10_000);
+    expect(idp.backchannelAnswers.slice(sent)).toEqual([{ status: 200, cacheControl: 'no-store' }]);
+    expect((await me(a, cookie)).status).toBe(401);
+    expect((await me(b, cookie)).status).toBe(401);
+    // Another browser's provider session (another sid) is untouched.
+    expect((await me(a, elsewhere)).status).toBe(200);
+
+    const audit = a.logs() + b.logs();
+    expect(audit).toMatch(
+      /"audit":true[^\n]*"event":"backchannel.logout"|"event":"backchannel.logout"[^\n]*"audit":true/,
+    );
+
+    // The same logout token again, to the other replica: a replay, refused.
+    const body = idp.backchannelBodies.at(-1) as string;
+    await expectError(await backchannel(a, body), 400, 'BAD_REQUEST');
+
+    // Nothing of the token in any log line.
+    const token = new URLSearchParams(body).get('logout_token') as string;
+    expect(token).toMatch(/^eyJ/);
+    for (const part of token.split('.')) expect(a.logs()).not.toContain(part);
+  });
+
+  it('answers 200 with Cache-Control: no-store for a valid token, never asking for Origin or X-CSRF', async () => {
+    const browser = new OidcBrowser(a.url);
+    await signInWithOidc(browser, 'grace');
+    const sent = idp.backchannelAnswers.length;
+    idp.setBackchannelTarget(a.url);
+    await endProviderSession(browser, idp.issuer);
+    await until(() => idp.backchannelAnswers.length > sent, 10_000);
+    expect(idp.backchannelAnswers.slice(sent)).toEqual([{ status: 200, cacheControl: 'no-store' }]);
+    idp.setBackchannelTarget(b.url);
+  });
+
+  it('refuses what is not a valid logout token with 400 BAD_REQUEST, and ends nothing', async () => {
+    const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(a.url), 'ada'));
+    const forged = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({ iss: idp.issuer, aud: IDP_CLIENT_ID, sub: 'ada' }),
+    ).toString('base64url')}.`;
+    for (const body of ['', 'logout_token=', 'logout_token=not-a-jwt', `logout_token=${forged}`]) {
+      await expectError(await backchannel(b, body), 400, 'BAD_REQUEST');
+    }
+    // Cross-site headers change nothing: the token alone decides.
+    await expectError(
+      await backchannel(b, `logout_token=${forged}`, { origin: 'https://evil.example' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expect((await me(a, cookie)).status).toBe(200);
+  });
+});
+
+describe('back-channel logout without OIDC', () => {
+  it('is 404 NOT_FOUND', async () => {
+    const t = await startTestApp();
+    try {
+      await expectError(await backchannel(t, 'logout_token=x'), 404, 'NOT_FOUND');
+    } finally {
+      await t.close();
+    }
+  });
+});
