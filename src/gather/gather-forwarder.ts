@@ -98,6 +98,9 @@ export class GatherForwarder implements OnApplicationShutdown {
   forward(call: ProxyCall): void {
     const { req, target, key } = call;
     if (!target || !key) throw new BffError('INTERNAL_ERROR');
+    // A browser that left during the checks: nothing goes to Gather (the proxy aborts on the
+    // response's close, which has already happened).
+    if (call.res.destroyed) return;
     // Read before the headers are replaced: both follow X-Forwarded-* under TRUST_PROXY.
     const clientIp = this.client.ip(req);
     const proto = this.client.protocol(req);
@@ -148,8 +151,10 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.tracing.gatherAnswered(call.trace, status);
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
     if (status < 400) {
-      if (this.head(call, status, proxyRes.headers, headerId)) proxyRes.pipe(res);
-      else proxyRes.destroy();
+      if (!this.head(call, status, proxyRes.headers, headerId)) return void proxyRes.destroy();
+      // An event stream opens in the browser now, not with its first event (EventSource `open`).
+      if (proxyRes.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
+      proxyRes.pipe(res);
       return;
     }
     void this.collect(proxyRes).then((body) => {
