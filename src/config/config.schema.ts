@@ -58,6 +58,8 @@ export const configSchema = z.object({
     allowedOrigins: z.array(z.string()).default([]),
     /** Express `trust proxy`: a hop count or a list of addresses/CIDRs; `false` when unset. */
     trustProxy: z.union([z.literal(false), int(0), z.array(z.string().min(1))]).default(false),
+    /** Longest drain after SIGTERM/SIGINT before what is left is cut. */
+    shutdownGraceSeconds: int(0),
   }),
   gather: z.object({
     baseUrl: z.url({ protocol: /^https?$/ }),
@@ -68,8 +70,6 @@ export const configSchema = z.object({
     teamKeys: z.record(z.string(), keySourceSchema).default({}),
     requireTeamKey: bool.default(false),
   }),
-    /** Longest drain after SIGTERM/SIGINT before what is left is cut. */
-    shutdownGraceSeconds: int(0),
   /** HashiCorp Vault for `vault:` key references; set from the environment only (VAULT_*). */
   vault: z
     .object({

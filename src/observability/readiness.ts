@@ -47,10 +47,6 @@ export class Readiness implements BeforeApplicationShutdown {
       }
     });
     return failing;
-
-  beforeApplicationShutdown(): void {
-    this.markShuttingDown();
-  }
   }
 
   /** Once shutdown begins the instance reports not ready, so traffic drains away from it. */
@@ -61,5 +57,9 @@ export class Readiness implements BeforeApplicationShutdown {
   /** From the shutdown signal on, before anything closes (docs/contract.md, "Shutdown"). */
   markShuttingDown(): void {
     this.stopping = true;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.markShuttingDown();
   }
 }
