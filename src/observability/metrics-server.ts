@@ -117,7 +117,9 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       return sendError(
         res,
         id,
-        new BffError('UNAUTHORIZED', 'A valid admin bearer token is required'),
+        new BffError('UNAUTHORIZED', 'A valid admin bearer token is required', undefined, {
+          'WWW-Authenticate': 'Bearer',
+        }),
       );
     }
     const encoded = ADMIN_SESSIONS_PATH.exec(path)?.[1];

@@ -98,6 +98,9 @@ describe('admin routes across two replicas on one Redis', () => {
   });
 
   it('needs the bearer token: missing or wrong → 401 UNAUTHORIZED', async () => {
+    expect(
+      (await admin(a, '/admin/users/ada/sessions', 'GET', null)).headers.get('www-authenticate'),
+    ).toBe('Bearer');
     await expectError(
       await admin(a, '/admin/users/ada/sessions', 'GET', null),
       401,
