@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       publicUrl: 'http://localhost:3000',
       allowedOrigins: ['http://localhost:3000'],
       trustProxy: false,
+      shutdownGraceSeconds: 25,
     });
     expect(c.gather.baseUrl).toBe('https://api.prod.qualifi.hr/qsi/gather');
     expect(c.gather.timeoutMs).toBe(30000);
@@ -67,10 +68,12 @@ describe('loadConfig', () => {
         COOKIE_SAMESITE: 'Lax',
         SESSION_SECRET: `${SECRET},${SECRET.toLowerCase()}`,
         PUBLIC_URL: 'https://app.example',
+        SHUTDOWN_GRACE_SECONDS: '5',
       },
       CONFIG_DIR,
     );
     expect(c.server.port).toBe(8080);
+    expect(c.server.shutdownGraceSeconds).toBe(5);
     expect(c.server.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(c.server.trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
     expect(c.session.cookieSameSite).toBe('lax');
