@@ -15,6 +15,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { AppConfig } from '../config/config.schema';
 import { clientAddress, type ClientAddress } from '../http/client-address';
 import { BffError } from '../http/error-codes';
@@ -139,6 +140,18 @@ export class GatherForwarder implements OnApplicationShutdown {
       call.timedOut = true;
       proxyReq.destroy();
     });
+    // That timer restarts with every byte: a head sent a byte at a time needs a deadline of its own.
+    const headDeadline = setTimeout(() => {
+      call.timedOut = true;
+      proxyReq.destroy();
+    }, this.timeoutMs);
+    proxyReq.once('response', () => clearTimeout(headDeadline));
+    proxyReq.once('close', () => clearTimeout(headDeadline));
+    // A 101 to a request that asked for no upgrade is not HTTP for it; Node hands over the socket.
+    proxyReq.once('upgrade', (_res: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      this.onError(new Error('Gather switched protocols unasked'), req);
+    });
     // The browser's stream was already read into `body`; piping the ended stream only ends proxyReq.
     if (call.body && call.body.length > 0) proxyReq.write(call.body);
   }
@@ -150,6 +163,20 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
     this.tracing.gatherAnswered(call.trace, status);
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
+    if (status === 204 || status === 304 || (status < 400 && req.method === 'HEAD')) {
+      // A body after a bodyless head fails the parse in the same read: wait for it, then a 502
+      // can still be answered instead of the head (docs/contract.md, "Headers to the browser").
+      setImmediate(() => {
+        if (
+          !res.headersSent &&
+          !res.destroyed &&
+          this.head(call, status, proxyRes.headers, headerId)
+        )
+          proxyRes.pipe(res);
+        else proxyRes.destroy();
+      });
+      return;
+    }
     if (status < 400) {
       if (!this.head(call, status, proxyRes.headers, headerId)) return void proxyRes.destroy();
       // An event stream opens in the browser now, not with its first event (EventSource `open`).

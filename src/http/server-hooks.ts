@@ -74,8 +74,26 @@ export function routeAheadOfExpress(
     res: ServerResponse,
   ) => void)[];
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.url?.startsWith(prefix)) handler(req, res);
     else for (const listener of express) listener(req, res);
+  };
+  // Requests pipelined on one connection run one after the other: Node parses a whole burst at
+  // once, and a client that never reads its answers must not have them all fetched and held
+  // (docs/contract.md, "Streaming and retries": slow readers).
+  const waiting = new WeakMap<Duplex, (() => void)[]>();
+  const run = (req: IncomingMessage, res: ServerResponse): void => {
+    res.once('close', () => {
+      const next = waiting.get(req.socket)?.shift();
+      if (next) next();
+      else waiting.delete(req.socket);
+    });
+    route(req, res);
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const queue = waiting.get(req.socket);
+    if (queue) return void queue.push(() => run(req, res));
+    waiting.set(req.socket, []);
+    run(req, res);
   });
 }

@@ -1,0 +1,406 @@
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
+import { FakeVault } from '../fakes/fake-vault';
+import { startFakeGather, startRawServer, type FakeGather } from '../fakes/fake-gather';
+import { freePort } from '../support/free-port';
+import { spawnRedis, type SpawnedRedis } from '../support/redis';
+import { signIn, writeUsersFile } from '../support/session';
+import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { until } from '../support/until';
+
+/** Short, so hangs end quickly; the assertions scale with it rather than with the clock. */
+const GATHER_TIMEOUT_MS = 1500;
+const USER = { username: 'ada', password: 'correct horse battery' };
+
+/** What the browser got: the status, whether the answer arrived whole, and when it ended. */
+interface Outcome {
+  status: number;
+  text: string;
+  complete: boolean;
+  elapsedMs: number;
+}
+
+/** One request as the SPA sends it; never rejects, and gives up after `boundMs`. */
+function attempt(
+  t: TestApp,
+  cookie: string,
+  path: string,
+  method = 'GET',
+  boundMs = 4 * GATHER_TIMEOUT_MS,
+): Promise<Outcome> {
+  const { port } = new URL(t.url);
+  const startedAt = Date.now();
+  return new Promise((resolve) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    const done = (complete: boolean): void =>
+      resolve({
+        status,
+        text: Buffer.concat(chunks).toString('utf8'),
+        complete,
+        elapsedMs: Date.now() - startedAt,
+      });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent: false,
+        headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+        timeout: boundMs,
+      },
+      (res) => {
+        status = res.statusCode ?? 0;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(res.complete));
+        res.on('error', () => done(false));
+        res.on('aborted', () => done(false));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(false));
+    req.end();
+  });
+}
+
+/** Each test fails on an unhandled rejection anywhere in the process while it ran. */
+const rejections: unknown[] = [];
+const onRejection = (reason: unknown): void => void rejections.push(reason);
+beforeAll(() => process.on('unhandledRejection', onRejection));
+afterAll(() => process.off('unhandledRejection', onRejection));
+afterEach(() => expect(rejections.splice(0)).toEqual([]));
+
+describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error codes")', () => {
+  let t: TestApp;
+  let cookie: string;
+  let gather: { baseUrl: string; close(): Promise<void> };
+  /** What the stand-in for Gather does with the next request on a connection. */
+  let behave: (s: Socket, request: string) => void;
+  const timers = new Set<NodeJS.Timeout>();
+
+  const answerOk = (s: Socket): void => {
+    s.end(
+      'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+    );
+  };
+
+  beforeAll(async () => {
+    gather = await startRawServer((s) =>
+      s.once('data', (c: Buffer) => behave(s, c.toString('latin1'))),
+    );
+    const usersFile = await writeUsersFile([{ ...USER, name: 'Ada', email: 'a@example.com' }]);
+    t = await startTestApp({
+      GATHER_BASE_URL: gather.baseUrl,
+      AUTH_LOCAL_USERS_FILE: usersFile,
+      GATHER_TIMEOUT_MS: String(GATHER_TIMEOUT_MS),
+      RATE_LIMIT_USER_LIMIT: '100000',
+    });
+    cookie = await signIn(t, USER.username, USER.password);
+  });
+  afterEach(async () => {
+    for (const timer of timers) clearInterval(timer);
+    timers.clear();
+    // The next normal request succeeds.
+    behave = answerOk;
+    const next = await attempt(t, cookie, '/api/gather/next');
+    expect(next.status).toBe(200);
+    expect(next.text).toBe('{}');
+  });
+  afterAll(async () => {
+    await t.close();
+    await gather.close();
+  });
+
+  const trickle = (s: Socket, text: string, everyMs: number): void => {
+    let i = 0;
+    const timer = setInterval(() => {
+      if (s.destroyed || i >= text.length) return clearInterval(timer);
+      s.write(text[i++] as string);
+    }, everyMs);
+    timers.add(timer);
+  };
+
+  it.each<[string, (s: Socket) => void, string?]>([
+    ['hangs', () => undefined],
+    [
+      'sends its headers a byte at a time, never finishing them',
+      (s) => {
+        s.write('HTTP/1.1 200 OK\r\n');
+        trickle(s, `X-Slow: ${'a'.repeat(1000)}`, GATHER_TIMEOUT_MS / 5);
+      },
+    ],
+  ])('answers 504 GATEWAY_TIMEOUT when Gather %s', async (_what, misbehave) => {
+    behave = misbehave;
+    const res = await attempt(t, cookie, '/api/gather/x');
+    expect(res.status).toBe(504);
+    expect(res.text).toContain('"code":"GATEWAY_TIMEOUT"');
+    // Cut at the deadline, not by the client's own bound.
+    expect(res.elapsedMs).toBeLessThan(2 * GATHER_TIMEOUT_MS);
+  });
+
+  it.each<[string, (s: Socket) => void, string?]>([
+    ['resets the connection before answering', (s) => s.resetAndDestroy()],
+    ['answers with something that is not HTTP', (s) => s.end('SSH-2.0-OpenSSH_9.6\r\n\r\n')],
+    [
+      'sends a Content-Length that is not a number',
+      (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n{}'),
+    ],
+    [
+      'sends 200 kB of headers',
+      (s) => s.end(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200_000)}\r\n\r\n`),
+    ],
+    [
+      'answers a plain request with 101',
+      (s) =>
+        s.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhello',
+        ),
+    ],
+    [
+      'sends a body with a 204',
+      (s) => s.write('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello'),
+    ],
+    [
+      'sends a body with a 304',
+      (s) => s.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello'),
+    ],
+    [
+      'sends a body with its answer to HEAD',
+      (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'),
+      'HEAD',
+    ],
+  ])('answers 502 BAD_GATEWAY when Gather %s', async (_what, misbehave, method = 'GET') => {
+    behave = misbehave;
+    const res = await attempt(t, cookie, '/api/gather/x', method);
+    expect(res.status).toBe(502);
+    if (method !== 'HEAD') expect(res.text).toContain('"code":"BAD_GATEWAY"');
+    expect(res.text).not.toContain('127.0.0.1');
+    expect(res.elapsedMs).toBeLessThan(2 * GATHER_TIMEOUT_MS);
+  });
+
+  it.each<[string, (s: Socket) => void]>([
+    [
+      'resets the connection in the middle of the body',
+      (s) => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n${'x'.repeat(10)}`);
+        setTimeout(() => s.resetAndDestroy(), 50);
+      },
+    ],
+    [
+      'sends a broken chunk',
+      (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n'),
+    ],
+    [
+      'stops sending inside the body',
+      (s) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n${'x'.repeat(10)}`),
+    ],
+  ])("closes the browser's connection when Gather %s after the head", async (_what, misbehave) => {
+    behave = misbehave;
+    const res = await attempt(t, cookie, '/api/gather/x');
+    // The head may or may not have reached the browser before the cut.
+    expect([0, 200]).toContain(res.status);
+    expect(res.complete).toBe(false);
+    expect(res.elapsedMs).toBeLessThan(2 * GATHER_TIMEOUT_MS);
+  });
+
+  it('answers 502 BAD_GATEWAY when Gather refuses the connection', async () => {
+    const other = await startTestApp({
+      GATHER_BASE_URL: `http://127.0.0.1:${await freePort()}/qsi/gather`,
+      AUTH_LOCAL_USERS_FILE: await writeUsersFile([
+        { ...USER, name: 'Ada', email: 'a@example.com' },
+      ]),
+    });
+    try {
+      const c = await signIn(other, USER.username, USER.password);
+      const res = await attempt(other, c, '/api/gather/x');
+      expect(res.status).toBe(502);
+      expect(res.text).toContain('"code":"BAD_GATEWAY"');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('never shows the key in a response or a log line', () => {
+    expect(t.logs()).not.toContain(TEST_KEY);
+  });
+});
+
+describe('a connection that pipelines and never reads its answers', () => {
+  let fake: FakeGather;
+  let t: TestApp;
+  let cookie: string;
+
+  beforeAll(async () => {
+    fake = await startFakeGather();
+    // One buffer for every answer: the fake runs in this process, its memory must not count.
+    const body = Buffer.alloc(256 * 1024, 'x');
+    fake.handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(body);
+    };
+    t = await startTestApp({
+      GATHER_BASE_URL: fake.baseUrl,
+      AUTH_LOCAL_USERS_FILE: await writeUsersFile([
+        { ...USER, name: 'Ada', email: 'a@example.com' },
+      ]),
+      RATE_LIMIT_USER_LIMIT: '100000',
+      LOG_LEVEL: 'warn',
+    });
+    cookie = await signIn(t, USER.username, USER.password);
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  it('holds nobody else up and grows memory by less than 200 MB', async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const socket = createConnection(Number(new URL(t.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.pause();
+    const one = `GET /api/gather/big HTTP/1.1\r\nHost: x\r\nOrigin: ${TEST_ORIGIN}\r\nX-CSRF: 1\r\nCookie: ${cookie}\r\n\r\n`;
+    // 2000 requests for 256 kB each: 500 MB of answers if the BFF buffered them all.
+    socket.write(one.repeat(2000));
+    await new Promise((r) => setTimeout(r, 500));
+    const others: Outcome[] = [];
+    for (let i = 0; i < 5; i++) others.push(await attempt(t, cookie, '/api/gather/other'));
+    for (const other of others) {
+      expect(other.status).toBe(200);
+      expect(other.elapsedMs).toBeLessThan(1000);
+    }
+    const grownMb = (process.memoryUsage().rss - rssBefore) / 1e6;
+    expect(grownMb).toBeLessThan(200);
+    socket.destroy();
+  });
+});
+
+describe('Redis stopped, started and frozen in the middle of traffic', () => {
+  let redis: SpawnedRedis;
+  let fake: FakeGather;
+  let t: TestApp;
+  let cookie: string;
+
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    fake = await startFakeGather();
+    t = await startTestApp({
+      GATHER_BASE_URL: fake.baseUrl,
+      AUTH_LOCAL_USERS_FILE: await writeUsersFile([
+        { ...USER, name: 'Ada', email: 'a@example.com' },
+      ]),
+      REDIS_URL: redis.url,
+    });
+    cookie = await signIn(t, USER.username, USER.password);
+  });
+  afterAll(async () => {
+    redis.resume();
+    await t.close();
+    await fake.close();
+    await redis.stop();
+  });
+
+  /** Requests back to back until stopped; every status seen. */
+  const traffic = (): { stop(): Promise<number[]> } => {
+    const statuses: number[] = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) statuses.push((await attempt(t, cookie, '/api/gather/q')).status);
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        return statuses;
+      },
+    };
+  };
+
+  it('answers 503 while Redis is gone, and serves again once it is back', async () => {
+    const load = traffic();
+    await until(async () => (await attempt(t, cookie, '/api/gather/q')).status === 200);
+    await redis.stop();
+    await until(async () => (await attempt(t, cookie, '/api/gather/q')).status === 503, 10_000);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    await redis.start();
+    // The restarted Redis is empty: the old session is gone, a new sign-in works.
+    await until(async () => (await attempt(t, cookie, '/api/gather/q')).status === 401, 15_000);
+    cookie = await signIn(t, USER.username, USER.password);
+    expect((await attempt(t, cookie, '/api/gather/q')).status).toBe(200);
+    const seen = new Set(await load.stop());
+    for (const status of seen) expect([200, 401, 503]).toContain(status);
+  }, 60_000);
+
+  it('answers 503 instead of hanging while Redis is frozen, and the same session works after', async () => {
+    const load = traffic();
+    redis.pause();
+    try {
+      const frozen = await attempt(t, cookie, '/api/gather/q');
+      expect(frozen.status).toBe(503);
+      expect(frozen.text).toContain('"code":"SERVICE_UNAVAILABLE"');
+    } finally {
+      redis.resume();
+    }
+    await until(async () => (await attempt(t, cookie, '/api/gather/q')).status === 200, 15_000);
+    const seen = new Set(await load.stop());
+    for (const status of seen) expect([200, 503]).toContain(status);
+  }, 60_000);
+});
+
+describe('a secret manager slow or failing during the timed key reload', () => {
+  const FIRST = 'qapi_vaultFIRST0123456789abcdef';
+  const SECOND = 'qapi_vaultSECOND0123456789abcde';
+  let vault: FakeVault;
+  let fake: FakeGather;
+  let t: TestApp;
+  let cookie: string;
+
+  beforeAll(async () => {
+    vault = await FakeVault.start();
+    vault.tokens.add('hvs.bff');
+    vault.kv.set('secret/gather', { api_key: FIRST });
+    fake = await startFakeGather();
+    t = await startTestApp({
+      GATHER_API_KEY: undefined,
+      GATHER_API_KEY_REF: 'vault:secret/gather#api_key',
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN: 'hvs.bff',
+      GATHER_API_KEY_REFRESH_SECONDS: '1',
+      GATHER_BASE_URL: fake.baseUrl,
+      AUTH_LOCAL_USERS_FILE: await writeUsersFile([
+        { ...USER, name: 'Ada', email: 'a@example.com' },
+      ]),
+    });
+    cookie = await signIn(t, USER.username, USER.password);
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+    await vault.close();
+  });
+
+  const keyGatherGot = async (): Promise<unknown> => {
+    fake.reset();
+    expect((await attempt(t, cookie, '/api/gather/q')).status).toBe(200);
+    return fake.requests[0]?.headers['x-api-key'];
+  };
+
+  it('keeps serving with the last good key while Vault hangs or fails, and takes the new one after', async () => {
+    expect(await keyGatherGot()).toBe(FIRST);
+    vault.hang = true;
+    const hangingSince = vault.calls.length;
+    await until(() => vault.calls.length > hangingSince, 5000);
+    for (let i = 0; i < 3; i++) expect(await keyGatherGot()).toBe(FIRST);
+    vault.hang = false;
+    vault.kv.delete('secret/gather');
+    const failingSince = vault.calls.length;
+    await until(() => vault.calls.length > failingSince + 1, 15_000);
+    expect(await keyGatherGot()).toBe(FIRST);
+    vault.kv.set('secret/gather', { api_key: SECOND });
+    await until(async () => (await keyGatherGot()) === SECOND, 15_000);
+    const logs = t.logs();
+    for (const key of [FIRST, SECOND]) expect(logs).not.toContain(key);
+  }, 60_000);
+});
