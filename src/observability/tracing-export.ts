@@ -8,6 +8,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { getNumberFromEnv } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   defaultResource,
@@ -78,7 +79,8 @@ export class ExportingTracing extends Tracing {
     this.gather = new URL(gatherBaseUrl);
     this.gatherPath = this.gather.pathname.replace(/\/$/, '');
     this.gatherPort = Number(this.gather.port || (this.gather.protocol === 'https:' ? 443 : 80));
-    // The SDK reports failed exports through its diagnostics channel, silent by default.
+    // The SDK reports failed exports and dropped spans through its diagnostics channel, silent
+    // by default.
     diag.setLogger(
       {
         error: (message) => this.logger.warn(message),
@@ -87,7 +89,7 @@ export class ExportingTracing extends Tracing {
         debug: () => undefined,
         verbose: () => undefined,
       },
-      DiagLogLevel.WARN,
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
     // Later merges win: the default name, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME.
     let resource = defaultResource()
@@ -109,7 +111,16 @@ export class ExportingTracing extends Tracing {
     this.provider = new TracerProvider({
       resource,
       sampler,
-      spanProcessors: [new BatchSpanProcessor({ exporter })],
+      spanProcessors: [
+        // The standard batch settings; this SDK version no longer reads them itself.
+        new BatchSpanProcessor({
+          exporter,
+          maxQueueSize: getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE'),
+          maxExportBatchSize: getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+          scheduledDelayMillis: getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY'),
+          exportTimeoutMillis: getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT'),
+        }),
+      ],
     });
     this.tracer = this.provider.getTracer('gather-bff');
   }
