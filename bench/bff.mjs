@@ -22,8 +22,15 @@ export async function writeUsers(dir) {
   return { file, ...user };
 }
 
-/** Starts `dist/main.js`; resolves once /readyz says the key and the stores are ready. */
-export async function startBff(name, dir, { gatherBaseUrl, apiKey, usersFile, redisUrl }) {
+/**
+ * Starts `dist/main.js`; resolves once /readyz says the key and the stores are ready. With
+ * `otlpEndpoint`, it exports its spans there.
+ */
+export async function startBff(
+  name,
+  dir,
+  { gatherBaseUrl, apiKey, usersFile, redisUrl, otlpEndpoint },
+) {
   const port = await freePort();
   const env = {
     PATH: process.env.PATH,
@@ -43,6 +50,7 @@ export async function startBff(name, dir, { gatherBaseUrl, apiKey, usersFile, re
     RATE_LIMIT_USER_LIMIT: '1000000000',
     LOG_LEVEL: 'info',
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
   };
   const proc = start(name, process.execPath, [join(ROOT, 'dist', 'main.js')], {
     env,

@@ -8,8 +8,10 @@
 // the ratios stay fair while the absolute numbers do not travel.
 //
 // BENCH_ROUNDS (3), BENCH_SECONDS (5 per run), BENCH_WARMUP_SECONDS (2); BENCH_NGINX names an
-// nginx binary not on PATH. Exits 0 whatever the verdicts, unless BENCH_STRICT=1 (then 1 on any
-// MISS); 2 when the bench itself cannot run. Never part of `npm test`.
+// nginx binary not on PATH. BENCH_OTLP=1 adds bff-otlp: the memory BFF exporting a server and a
+// client span per request to a sink process over OTLP/HTTP, to show what span export costs.
+// Exits 0 whatever the verdicts, unless BENCH_STRICT=1 (then 1 on any MISS); 2 when the bench
+// itself cannot run. Never part of `npm test`.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, cpus, loadavg, tmpdir } from 'node:os';
@@ -33,11 +35,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const STRICT = process.env.BENCH_STRICT === '1';
+const OTLP = process.env.BENCH_OTLP === '1';
 const CONCURRENCY = [1, 32];
 const CALL = '/api/gather/questions?limit=10';
 
 const dir = mkdtempSync(join(tmpdir(), 'gather-bench-'));
 let stopping;
+let otlpSink;
 let interrupted = false;
 const cleanUp = () =>
   (stopping ??= stopAll().finally(() => rmSync(dir, { recursive: true, force: true })));
@@ -62,6 +66,18 @@ async function startBare(gatherBaseUrl, apiKey) {
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(proc, 'answering', async () => (await fetch(`${url}/healthz`)).status === 404);
   return { proc, url };
+}
+
+/** The OTLP sink for BENCH_OTLP=1; `stats()` says what it received. */
+async function startOtlpSink() {
+  const port = await freePort();
+  const proc = start('otlp-sink', process.execPath, [join(import.meta.dirname, 'otlp-sink.mjs')], {
+    env: { PORT: String(port) },
+    logFile: join(dir, 'otlp-sink.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(proc, 'answering', async () => (await fetch(`${url}/stats`)).status === 200);
+  return { url, stats: async () => (await fetch(`${url}/stats`)).json() };
 }
 
 async function startTargets() {
@@ -91,6 +107,16 @@ async function startTargets() {
       headers: spa(memoryCookie),
     },
   ];
+  if (OTLP) {
+    otlpSink = await startOtlpSink();
+    const exporting = await startBff('bff-otlp', dir, { ...options, otlpEndpoint: otlpSink.url });
+    targets.push({
+      name: 'bff-otlp',
+      proc: exporting.proc,
+      url: `${exporting.url}${CALL}`,
+      headers: spa(await signIn(exporting.url, users)),
+    });
+  }
   if (onRedis) {
     const cookie = await signIn(onRedis.url, users);
     targets.push({
@@ -215,6 +241,14 @@ async function main() {
   }
   for (const [c, use] of redisUse) {
     if (use.calls > 0) console.log(`bff-redis c=${c}: ${describeUse(use)}`);
+  }
+  if (otlpSink) {
+    const { exports, bytes } = await otlpSink.stats();
+    const ratio = get('bff-otlp', 32).rps / get('bff-memory', 32).rps;
+    console.log(
+      `bff-otlp: c=32 req/s ${fixed(ratio, 2)} x bff-memory's; the sink received ${exports} ` +
+        `exports, ${fixed(bytes / 1e6, 1)} MB`,
+    );
   }
 
   const list = verdicts(get, warmupFailures);
