@@ -286,14 +286,15 @@ describe('rate limits', () => {
       });
       afterAll(() => t.close());
 
-      it('limits attempts per username whatever the address, case-insensitively', async () => {
-        for (let i = 0; i < LIMIT; i++) {
+      it('limits a username across addresses only at the 10x safety net, case-insensitively', async () => {
+        const net = LIMIT * 10;
+        for (let i = 0; i < net; i++) {
           const name = i % 2 === 0 ? bob : bob.toUpperCase();
           const res = await login(t, name, 'wrong', { 'x-forwarded-for': `192.0.2.${i}` });
           expect(res.status).toBe(401);
         }
         const refused = await login(t, bob, PASSWORD, { 'x-forwarded-for': '192.0.2.200' });
-        expectRateLimited(refused, LIMIT, 60);
+        expectRateLimited(refused, net, 60);
         // Another account from a fresh address is unaffected.
         const other = await login(t, ada, PASSWORD, { 'x-forwarded-for': '192.0.2.201' });
         expect(other.status).toBe(200);
