@@ -9,7 +9,7 @@ import {
   SET_BY_BFF,
 } from './generators';
 
-const RUNS = fuzzRuns(2000);
+const RUNS = fuzzRuns(500);
 
 const ctx: ForwardContext = {
   apiKey: 'qapi_serverKEY0123456789abcdef',
