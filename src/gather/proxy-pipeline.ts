@@ -129,6 +129,11 @@ export class ProxyPipeline {
     this.forwarder.fail(call, new BffError('INTERNAL_ERROR'));
   }
 
+  /**
+   * The application's logger (nestjs-pino sets it up when the app initialises, after this is
+   * built), writing `req` and `res` as given: the line has the shape pino-http gives the Nest
+   * routes, without copying the request through its serializers.
+   */
   private requestLog(): Logger {
     if (this.log?.root !== PinoLogger.root) {
       const root = PinoLogger.root;
@@ -159,4 +164,5 @@ export class ProxyPipeline {
   }
 }
 
+/** Already the shape of the request line: the root logger's HTTP serializers are not needed. */
 const asIs = (value: unknown): unknown => value;

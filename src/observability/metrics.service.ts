@@ -171,6 +171,7 @@ export class Metrics {
     series.observe(seconds);
   }
 
+  /** The proxied path's histogram series, bound once per method and status (a bounded set). */
   private readonly proxiedSeries = new Map<
     string,
     Histogram.Internal<'route' | 'method' | 'status'>
