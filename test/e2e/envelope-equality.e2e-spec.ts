@@ -50,6 +50,19 @@ function shapeOf(res: RawResponse): Shape {
   };
 }
 
+/** What every error answer carries, whichever side wrote it. */
+function expectEnvelopeContract(s: Shape, code: string, status: number): void {
+  expect(s).toMatchObject({
+    status,
+    code,
+    metaKeys: ['requestId', 'timestamp'],
+    contentType: 'application/json; charset=utf-8',
+    cacheControl: 'no-store',
+    idMatchesBody: true,
+    idIsUuid: true,
+  });
+}
+
 describe('the error envelope, proxied path against Nest routes', () => {
   const ada = { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'a@x.io' };
   const bob = { username: 'bob', password: 'another horse', name: 'Bob', email: 'b@x.io' };
@@ -178,16 +191,7 @@ describe('the error envelope, proxied path against Nest routes', () => {
     ['METHOD_NOT_ALLOWED', 405, () => ({ method: 'TRACE', path: '/api/gather/q' })],
     ['EXPECTATION_FAILED', 417, () => ({ path: '/api/gather/q', headers: { expect: 'magic' } })],
   ])('%s, met before anything else, keeps the envelope contract', async (code, status, r) => {
-    const s = shapeOf(await req(r()));
-    expect(s).toMatchObject({
-      status,
-      code,
-      metaKeys: ['requestId', 'timestamp'],
-      contentType: 'application/json; charset=utf-8',
-      cacheControl: 'no-store',
-      idMatchesBody: true,
-      idIsUuid: true,
-    });
+    expectEnvelopeContract(shapeOf(await req(r())), code, status);
   });
 
   it.each<[string, number, (fake: FakeGather) => RawRequest]>([
@@ -222,17 +226,10 @@ describe('the error envelope, proxied path against Nest routes', () => {
   ])('%s, met only on the proxied path, keeps the envelope contract', async (code, status, r) => {
     fake.reset();
     const request = r(fake);
-    const s = shapeOf(
-      await req({ ...request, headers: { ...spa, cookie: bobCookie, ...request.headers } }),
-    );
-    expect(s).toMatchObject({
-      status,
-      code,
-      metaKeys: ['requestId', 'timestamp'],
-      contentType: 'application/json; charset=utf-8',
-      cacheControl: 'no-store',
-      idMatchesBody: true,
-      idIsUuid: true,
+    const res = await req({
+      ...request,
+      headers: { ...spa, cookie: bobCookie, ...request.headers },
     });
+    expectEnvelopeContract(shapeOf(res), code, status);
   });
 });

@@ -127,7 +127,10 @@ describe('generated requests end to end', () => {
       );
       await fc.assert(
         fc.asyncProperty(
-          prefixes.chain((p) => requestTarget(p)),
+          // `/api/gather` followed by a generated `/…` is a proxied path after all: not this property's.
+          prefixes
+            .chain((p) => requestTarget(p))
+            .filter((path) => !path.startsWith('/api/gather/')),
           async (path) => {
             fake.reset();
             const a = await sendPath(path, spaLines());
