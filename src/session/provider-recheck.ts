@@ -8,7 +8,7 @@ import { BffError } from '../http/error-codes';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../redis/redis-client';
 import { SessionStore } from './session-store';
-import { TokenSeal } from './token-seal';
+import { REFRESH_TOKEN_SEAL, TokenSeal } from './token-seal';
 import { UserSessions } from './user-sessions.service';
 
 /** What the provider said to one refresh. */
@@ -52,7 +52,7 @@ export class ProviderRecheck {
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient | null,
   ) {
     this.intervalMs = config.get('auth', { infer: true }).oidcSessionCheckSeconds * 1000;
-    this.seal = new TokenSeal(config.get('session', { infer: true }).secrets);
+    this.seal = new TokenSeal(config.get('session', { infer: true }).secrets, REFRESH_TOKEN_SEAL);
   }
 
   /** Called by the OIDC module: who refreshes. Without one, nothing is re-checked. */

@@ -34,6 +34,14 @@ describe('LoginTransactions', () => {
     for (const value of Object.values(FIELDS)) expect(visible).not.toContain(value);
   });
 
+  it('opens a cookie sealed before the sealing moved to TokenSeal (same wire format)', () => {
+    const earlier =
+      'v1.Y85mf74FMa1RbjGttGvumiDU8-BteT0CaW_bPypdZNYPqL-iR6knCDKj3peut1arVz_VTFx40y1YYUMsOHHdVk' +
+      'OchnWoieEjMG1_8imKGZfAON55Q-5DUvR2u2se0FhFrZOIZ4GGPzjSz_W10LmsdSXYDgUcd43nmPu7OkQjGVATz9v' +
+      'sosJqwu4be7Q7vi5cKPeg24VdJtdpi7VgLcQsIYVcNtlamnOqKlpQWf8';
+    expect(transactions().take(earlier)).toEqual({ ...FIELDS, createdAt: now });
+  });
+
   it('seals the same transaction differently every time (random IV)', () => {
     const tx = transactions();
     const t = tx.create(FIELDS);

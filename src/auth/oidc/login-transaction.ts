@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { type SealPurpose, TokenSeal } from '../../session/token-seal';
 
 /** One sign-in in progress: what the callback must check and where it ends. */
 export interface LoginTransaction {
@@ -32,31 +32,29 @@ export interface LoginTransactionsOptions {
   now?: () => number;
 }
 
-const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const INFO = 'gather-bff oidc login transaction v1';
+const TRANSACTION_SEAL: SealPurpose = {
+  version: 'v1',
+  info: 'gather-bff oidc login transaction v1',
+};
 /** Replicas' clocks may disagree a little about when a transaction was created. */
 const CLOCK_SKEW_MS = 30_000;
 
 /**
- * Seals a login transaction into a cookie value and opens it again, once. The value is
- * AES-256-GCM encrypted and authenticated under a key derived (HKDF-SHA256) from the session
- * secret: the browser holds it but can neither read the PKCE verifier and nonce nor forge one.
+ * Seals a login transaction into a cookie value and opens it again, once. The value is sealed
+ * by TokenSeal (AES-256-GCM under a key derived from the session secret): the browser holds it
+ * but can neither read the PKCE verifier and nonce nor forge one.
  * A transaction is refused after its TTL and after it was opened once; the latter is
  * remembered in this process (a replay on another replica still meets the provider's
  * single-use authorization code).
  */
 export class LoginTransactions {
-  private readonly keys: readonly Buffer[];
+  private readonly cookieSeal: TokenSeal;
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly used: LRUCache<string, true>;
 
   constructor(options: LoginTransactionsOptions) {
-    this.keys = options.secrets.map((secret) =>
-      Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), INFO, 32)),
-    );
+    this.cookieSeal = new TokenSeal(options.secrets, TRANSACTION_SEAL);
     this.ttlMs = options.ttlMs;
     this.now = options.now ?? Date.now;
     this.used = new LRUCache<string, true>({
@@ -75,11 +73,7 @@ export class LoginTransactions {
   }
 
   seal(transaction: LoginTransaction): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys[0] as Buffer, iv);
-    cipher.setAAD(Buffer.from(VERSION));
-    const body = Buffer.concat([cipher.update(JSON.stringify(transaction)), cipher.final()]);
-    return `${VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+    return this.cookieSeal.seal(JSON.stringify(transaction));
   }
 
   /**
@@ -102,25 +96,14 @@ export class LoginTransactions {
   }
 
   private open(value: string): LoginTransaction | undefined {
-    const [version, data, ...rest] = value.split('.');
-    if (version !== VERSION || data === undefined || rest.length > 0) return undefined;
-    const raw = Buffer.from(data, 'base64url');
-    if (raw.length < IV_BYTES + TAG_BYTES + 1) return undefined;
-    const iv = raw.subarray(0, IV_BYTES);
-    const tag = raw.subarray(raw.length - TAG_BYTES);
-    const body = raw.subarray(IV_BYTES, raw.length - TAG_BYTES);
-    for (const key of this.keys) {
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, iv);
-        decipher.setAAD(Buffer.from(VERSION));
-        decipher.setAuthTag(tag);
-        const json = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-        const parsed = transactionSchema.safeParse(JSON.parse(json));
-        return parsed.success ? parsed.data : undefined;
-      } catch {
-        // Not sealed under this key: try the next (an older secret).
-      }
+    const json = this.cookieSeal.open(value);
+    if (json === undefined) return undefined;
+    try {
+      const parsed = transactionSchema.safeParse(JSON.parse(json));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      // Authentic but not JSON: only a bug on our side seals that; refuse it all the same.
+      return undefined;
     }
-    return undefined;
   }
 }
