@@ -11,6 +11,15 @@ import {
 import { configDirWith } from '../support/config-dir';
 import { freePort } from '../support/free-port';
 import { UUID, type Envelope } from '../support/http';
+import {
+  OidcBrowser,
+  formOf,
+  sessionCookieOf,
+  setCookiesOf,
+  signInWithOidc,
+  throughProvider,
+  type SetCookie,
+} from '../support/oidc-browser';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
@@ -25,152 +34,18 @@ const LOCAL_USER = {
   email: 'lin@example.test',
 };
 
-/** What one Set-Cookie header says. */
-interface SetCookie {
-  name: string;
-  value: string;
-  /** Attributes as written, except Expires (a date that moves). */
-  attributes: string[];
-  /** Max-Age=0 or an Expires in the past: the browser drops the cookie. */
-  deletes: boolean;
-}
-
-function parseSetCookie(header: string): SetCookie {
-  const [pair = '', ...attributes] = header.split('; ');
-  const eq = pair.indexOf('=');
-  const expires = attributes.find((a) => /^expires=/i.test(a));
-  return {
-    name: pair.slice(0, eq),
-    value: pair.slice(eq + 1),
-    attributes: attributes.filter((a) => !/^expires=/i.test(a)),
-    deletes:
-      attributes.some((a) => /^max-age=0$/i.test(a)) ||
-      (expires !== undefined && Date.parse(expires.slice(8)) < Date.now()),
-  };
-}
-
-const setCookiesOf = (res: Response): SetCookie[] => res.headers.getSetCookie().map(parseSetCookie);
-
-/**
- * Just enough of a browser: one cookie jar per origin (names only: the provider's cookies
- * differ by path but never collide in one flow), no automatic redirects. The BFF is known by
- * its public origin (PUBLIC_URL, the origin the provider redirects to); requests to it go to
- * the test app's real address.
- */
-class Browser {
-  private readonly jars = new Map<string, Map<string, string>>();
-
-  constructor(private readonly bffUrl: string) {}
-
-  jar(origin: string): Map<string, string> {
-    let jar = this.jars.get(origin);
-    if (!jar) this.jars.set(origin, (jar = new Map<string, string>()));
-    return jar;
-  }
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const target = new URL(url);
-    const jar = this.jar(target.origin);
-    const address =
-      target.origin === TEST_ORIGIN
-        ? new URL(target.href.slice(TEST_ORIGIN.length), this.bffUrl)
-        : target;
-    const headers = new Headers(init.headers);
-    if (jar.size > 0) {
-      headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '));
-    }
-    const res = await fetch(address, { ...init, headers, redirect: 'manual' });
-    for (const cookie of setCookiesOf(res)) {
-      if (cookie.deletes) jar.delete(cookie.name);
-      else jar.set(cookie.name, cookie.value);
-    }
-    return res;
-  }
-}
-
-/** The one form of a provider page: where it posts, and its named inputs with their values. */
-function formOf(html: string): { action: string; fields: Record<string, string> } {
-  const form = /<form([^>]*)>([\s\S]*?)<\/form>/.exec(html);
-  const action = /action="([^"]+)"/.exec(form?.[1] ?? '')?.[1];
-  if (!form || action === undefined || !/method="post"/.test(form[1] as string)) {
-    throw new Error(`no POST form on the provider page:\n${html.slice(0, 500)}`);
-  }
-  const fields: Record<string, string> = {};
-  for (const input of (form[2] as string).matchAll(/<input[^>]*>/g)) {
-    const name = /name="([^"]*)"/.exec(input[0])?.[1];
-    if (name !== undefined) fields[name] = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
-  }
-  return { action: action.replace(/&amp;/g, '&'), fields };
-}
-
-/** What the user does at the provider: sign in as an account, or cancel on the login page. */
-type AtProvider = { signInAs: string } | { cancel: true };
-
-/**
- * Walks the provider from its authorization URL as a user would: follows redirects, fills in
- * the login page (or follows its cancel link) and confirms the consent page. Stops at the BFF's
- * callback URL (not requested yet) so a test can use, alter or replay it.
- */
-async function throughProvider(
-  browser: Browser,
-  authorizationUrl: string,
-  user: AtProvider,
-): Promise<string> {
-  let url = authorizationUrl;
-  let res = await browser.request(url);
-  for (let step = 0; step < 20; step++) {
-    if (res.status >= 300 && res.status < 400) {
-      url = new URL(res.headers.get('location') as string, url).href;
-      if (url.startsWith(REDIRECT_URI)) return url;
-      res = await browser.request(url);
-      continue;
-    }
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    if ('cancel' in user) {
-      const abort = /<a href="([^"]+\/abort)"/.exec(html)?.[1];
-      if (abort === undefined) throw new Error('no cancel link on the provider page');
-      url = new URL(abort, url).href;
-      res = await browser.request(url);
-      continue;
-    }
-    const { action, fields } = formOf(html);
-    if (fields.prompt === 'login') {
-      Object.assign(fields, { login: user.signInAs, password: 'any password' });
-    }
-    url = new URL(action, url).href;
-    res = await browser.request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-  }
-  throw new Error('the provider never redirected back to the BFF');
-}
-
 interface LoginStart {
   /** The provider's authorization URL the BFF redirected to. */
   authorizationUrl: URL;
   res: Response;
 }
 
-async function startLogin(browser: Browser, returnTo?: string): Promise<LoginStart> {
+/** startOidcLogin that keeps the response: tests check its cookie and headers. */
+async function startLogin(browser: OidcBrowser, returnTo?: string): Promise<LoginStart> {
   const query = returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`;
   const res = await browser.request(`${TEST_ORIGIN}/auth/login${query}`);
   expect(res.status).toBe(302);
   return { authorizationUrl: new URL(res.headers.get('location') as string), res };
-}
-
-/** Login, provider, callback: the callback's response (302 on success). */
-async function signInWithOidc(
-  browser: Browser,
-  login: string,
-  returnTo?: string,
-): Promise<Response> {
-  const { authorizationUrl } = await startLogin(browser, returnTo);
-  return browser.request(
-    await throughProvider(browser, authorizationUrl.href, { signInAs: login }),
-  );
 }
 
 async function expectError(res: Response, status: number, code: string): Promise<void> {
@@ -188,12 +63,6 @@ async function expectRefusedCallback(res: Response): Promise<void> {
   await expectError(res, 401, 'UNAUTHORIZED');
   expect(cookies.map((c) => [c.name, c.deletes])).toEqual([['gather_oidc', true]]);
 }
-
-const sessionCookieOf = (res: Response): string => {
-  const session = setCookiesOf(res).find((c) => c.name === 'gather_session');
-  if (!session) throw new Error(`no session cookie; status ${res.status}`);
-  return `${session.name}=${session.value}`;
-};
 
 const me = (t: TestApp, cookie: string) => fetch(`${t.url}/auth/me`, { headers: { cookie } });
 
@@ -236,7 +105,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('GET /auth/login: 302 to the provider with code, PKCE S256, state, nonce, redirect_uri and the default scopes', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const first = await startLogin(browser);
     const second = await startLogin(browser);
     const url = first.authorizationUrl;
@@ -260,7 +129,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('GET /auth/login: keeps the transaction in one HttpOnly, SameSite=Lax, 10-minute cookie and starts no session', async () => {
-    const { res } = await startLogin(new Browser(t.url));
+    const { res } = await startLogin(new OidcBrowser(t.url));
     const cookies = setCookiesOf(res);
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({
@@ -276,7 +145,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('signs in end to end: returnTo honoured, a Strict session cookie, the transaction cookie cleared', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const res = await signInWithOidc(browser, 'ada', '/questions?tab=mine#top');
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/questions?tab=mine#top');
@@ -292,7 +161,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('/auth/me shows the mapped user (team from OIDC_TEAM_CLAIM) and no token; the proxy works', async () => {
-    const cookie = sessionCookieOf(await signInWithOidc(new Browser(t.url), 'ada'));
+    const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(t.url), 'ada'));
     const res = await me(t, cookie);
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -313,7 +182,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('names a user without `name` by preferred_username, and gives no team without the claim', async () => {
-    const cookie = sessionCookieOf(await signInWithOidc(new Browser(t.url), 'grace'));
+    const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(t.url), 'grace'));
     const body = (await (await me(t, cookie)).json()) as { user: unknown };
     expect(body.user).toEqual({
       id: 'grace',
@@ -324,7 +193,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('issues a new session id: the session cookie the browser had before is dropped', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const before = await signIn(t, LOCAL_USER.username, LOCAL_USER.password);
     const [name, value] = before.split('=') as [string, string];
     browser.jar(TEST_ORIGIN).set(name, value);
@@ -335,27 +204,25 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('refuses a callback whose state does not match, and starts no session', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
-    const callback = new URL(
-      await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' }),
-    );
+    const callback = new URL(await throughProvider(browser, authorizationUrl.href, 'ada'));
     callback.searchParams.set('state', 'a-state-of-another-login');
     await expectRefusedCallback(await browser.request(callback.href));
   });
 
   it('refuses a callback without the transaction cookie', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
-    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
     browser.jar(TEST_ORIGIN).delete('gather_oidc');
     await expectRefusedCallback(await browser.request(callback));
   });
 
   it('refuses a replayed callback, even with the transaction cookie sent again', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
-    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
     const transaction = browser.jar(TEST_ORIGIN).get('gather_oidc') as string;
     expect((await browser.request(callback)).status).toBe(302);
 
@@ -370,9 +237,9 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('refuses a forged transaction cookie', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
-    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
     const jar = browser.jar(TEST_ORIGIN);
     const sealed = Buffer.from((jar.get('gather_oidc') as string).slice(3), 'base64url');
     sealed[20] = (sealed[20] as number) ^ 1;
@@ -381,7 +248,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('answers a provider error (the user cancels at the provider) with 401 and no session', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
     const callback = await throughProvider(browser, authorizationUrl.href, { cancel: true });
     expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
@@ -397,13 +264,13 @@ describe('OIDC sign-in against a real provider', () => {
     ['control characters', '/a\r\nSet-Cookie: x=1'],
     ['encoded control characters', '/%09/evil.example'],
   ])('redirects to / after sign-in when returnTo is %s', async (_case, returnTo) => {
-    const res = await signInWithOidc(new Browser(t.url), 'ada', returnTo);
+    const res = await signInWithOidc(new OidcBrowser(t.url), 'ada', returnTo);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/');
   });
 
   it('logout: the provider end-session URL with id_token_hint and post_logout_redirect_uri, which the provider accepts; the old cookie then gets 401', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const cookie = sessionCookieOf(await signInWithOidc(browser, 'ada'));
     const res = await logout(t, cookie);
     expect(res.status).toBe(200);
@@ -442,7 +309,7 @@ describe('OIDC sign-in against a real provider', () => {
   });
 
   it('never logs a token or the client secret', async () => {
-    const cookie = sessionCookieOf(await signInWithOidc(new Browser(t.url), 'ada'));
+    const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(t.url), 'ada'));
     const { logoutUrl } = (await (await logout(t, cookie)).json()) as { logoutUrl: string };
     const idToken = new URL(logoutUrl).searchParams.get('id_token_hint') as string;
     const logs = t.logs();
@@ -468,10 +335,10 @@ describe('an expired login transaction', () => {
   });
 
   it('sets the cookie for the configured lifetime, and refuses a callback after it', async () => {
-    const browser = new Browser(t.url);
+    const browser = new OidcBrowser(t.url);
     const { authorizationUrl, res } = await startLogin(browser);
     expect(setCookiesOf(res)[0]?.attributes).toContain('Max-Age=1');
-    const callback = await throughProvider(browser, authorizationUrl.href, { signInAs: 'ada' });
+    const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
     await sleep(1100);
     // The test's jar ignores Max-Age and still sends the cookie: the server must refuse it.
     expect(browser.jar(TEST_ORIGIN).has('gather_oidc')).toBe(true);
@@ -530,7 +397,7 @@ describe('a provider unreachable at start-up', () => {
     );
 
     idp = await startFakeIdp({ ...IDP_URLS, port });
-    const res = await signInWithOidc(new Browser(t.url), 'ada');
+    const res = await signInWithOidc(new OidcBrowser(t.url), 'ada');
     expect(res.status).toBe(302);
     expect((await me(t, sessionCookieOf(res))).status).toBe(200);
   });

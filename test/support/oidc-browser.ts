@@ -28,8 +28,8 @@ export const setCookiesOf = (res: Response): SetCookie[] =>
   res.headers.getSetCookie().map(parseSetCookie);
 
 /**
- * Just enough of a browser for an OIDC sign-in: one cookie jar per origin (by name), no
- * automatic redirects. The BFF is known by its public origin (PUBLIC_URL, where the provider
+ * Just enough of a browser for an OIDC sign-in: one cookie jar per origin (by name only: the
+ * provider's cookies differ by path but never collide in one flow), no automatic redirects. The BFF is known by its public origin (PUBLIC_URL, where the provider
  * redirects); requests to it go to the test app's real address.
  */
 export class OidcBrowser {
@@ -78,14 +78,18 @@ export function formOf(html: string): { action: string; fields: Record<string, s
   return { action: action.replace(/&amp;/g, '&'), fields };
 }
 
+/** What the user does at the provider: sign in as an account (its login), or cancel. */
+export type AtProvider = string | { cancel: true };
+
 /**
- * Walks the provider from its authorization URL as a user would: follows redirects, signs in as
- * `login` and confirms consent. Stops at the BFF's callback URL (not requested yet).
+ * Walks the provider from its authorization URL as a user would: follows redirects, fills in
+ * the login page (or follows its cancel link) and confirms consent. Stops at the BFF's callback
+ * URL (not requested yet) so a test can use, alter or replay it.
  */
 export async function throughProvider(
   browser: OidcBrowser,
   authorizationUrl: string,
-  login: string,
+  user: AtProvider,
 ): Promise<string> {
   const callback = `${TEST_ORIGIN}/auth/callback`;
   let url = authorizationUrl;
@@ -98,8 +102,16 @@ export async function throughProvider(
       continue;
     }
     if (res.status !== 200) throw new Error(`provider answered ${res.status} at ${url}`);
-    const { action, fields } = formOf(await res.text());
-    if (fields.prompt === 'login') Object.assign(fields, { login, password: 'any password' });
+    const html = await res.text();
+    if (typeof user !== 'string') {
+      const abort = /<a href="([^"]+\/abort)"/.exec(html)?.[1];
+      if (abort === undefined) throw new Error('no cancel link on the provider page');
+      url = new URL(abort, url).href;
+      res = await browser.request(url);
+      continue;
+    }
+    const { action, fields } = formOf(html);
+    if (fields.prompt === 'login') Object.assign(fields, { login: user, password: 'any password' });
     url = new URL(action, url).href;
     res = await browser.request(url, {
       method: 'POST',
@@ -126,7 +138,11 @@ export function sessionCookieOf(res: Response): string {
 }
 
 /** Login, provider, callback: the callback's response (302 on success). */
-export async function signInWithOidc(browser: OidcBrowser, login: string): Promise<Response> {
-  const authorizationUrl = await startOidcLogin(browser);
+export async function signInWithOidc(
+  browser: OidcBrowser,
+  login: string,
+  returnTo?: string,
+): Promise<Response> {
+  const authorizationUrl = await startOidcLogin(browser, returnTo);
   return browser.request(await throughProvider(browser, authorizationUrl, login));
 }
