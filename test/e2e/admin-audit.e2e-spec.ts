@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { freePort } from '../support/free-port';
-import { UUID, type Envelope } from '../support/http';
+import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { writeUsersFile } from '../support/session';
 import { ANSWER_WITHIN_MS } from '../support/spa';
@@ -43,14 +43,6 @@ async function signIn(t: TestApp, user: typeof ADA): Promise<string> {
 }
 
 const me = (t: TestApp, cookie: string) => fetch(`${t.url}/auth/me`, { headers: { cookie } });
-
-async function expectError(res: Response, status: number, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as Envelope;
-  expect(body.error.code).toBe(code);
-  expect(body.meta.requestId).toMatch(UUID);
-  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
-}
 
 interface AuditLine {
   audit?: boolean;
@@ -101,17 +93,17 @@ describe('admin routes across two replicas on one Redis', () => {
     expect(
       (await admin(a, '/admin/users/ada/sessions', 'GET', null)).headers.get('www-authenticate'),
     ).toBe('Bearer');
-    await expectError(
+    await expectBffError(
       await admin(a, '/admin/users/ada/sessions', 'GET', null),
       401,
       'UNAUTHORIZED',
     );
-    await expectError(
+    await expectBffError(
       await admin(a, '/admin/users/ada/sessions', 'GET', 'wrong'),
       401,
       'UNAUTHORIZED',
     );
-    await expectError(
+    await expectBffError(
       await admin(a, '/admin/users/ada/sessions', 'DELETE', `${ADMIN_TOKEN}x`),
       401,
       'UNAUTHORIZED',
@@ -122,7 +114,7 @@ describe('admin routes across two replicas on one Redis', () => {
     const res = await fetch(`${a.url}/admin/users/ada/sessions`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
-    await expectError(res, 404, 'NOT_FOUND');
+    await expectBffError(res, 404, 'NOT_FOUND');
   });
 
   it('lists a user’s sessions from every replica, with the ids /auth/sessions shows', async () => {
@@ -141,8 +133,8 @@ describe('admin routes across two replicas on one Redis', () => {
       await fetch(`${a.url}/auth/sessions`, { headers: { cookie: one } })
     ).json()) as { sessions: Array<{ id: string }> };
     expect(sessions.map((s) => s.id)).toEqual(own.sessions.map((s) => s.id));
-    await expectError(await admin(a, '/admin/users/ada/nothing'), 404, 'NOT_FOUND');
-    await expectError(
+    await expectBffError(await admin(a, '/admin/users/ada/nothing'), 404, 'NOT_FOUND');
+    await expectBffError(
       await admin(a, '/admin/users/ada/sessions', 'POST'),
       405,
       'METHOD_NOT_ALLOWED',
@@ -188,8 +180,8 @@ describe('admin routes without ADMIN_TOKEN', () => {
   it('answer 404 NOT_FOUND on the metrics listener', async () => {
     const t = await startTestApp({ METRICS_PORT: String(await freePort()) });
     try {
-      await expectError(await admin(t, '/admin/users/ada/sessions'), 404, 'NOT_FOUND');
-      await expectError(await admin(t, '/admin/users/ada/sessions', 'DELETE'), 404, 'NOT_FOUND');
+      await expectBffError(await admin(t, '/admin/users/ada/sessions'), 404, 'NOT_FOUND');
+      await expectBffError(await admin(t, '/admin/users/ada/sessions', 'DELETE'), 404, 'NOT_FOUND');
     } finally {
       await t.close();
     }

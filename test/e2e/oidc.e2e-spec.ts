@@ -10,7 +10,7 @@ import {
 } from '../fakes/oidc-provider';
 import { configDirWith } from '../support/config-dir';
 import { freePort } from '../support/free-port';
-import { UUID, type Envelope } from '../support/http';
+import { expectBffError } from '../support/http';
 import {
   OidcBrowser,
   formOf,
@@ -48,19 +48,10 @@ async function startLogin(browser: OidcBrowser, returnTo?: string): Promise<Logi
   return { authorizationUrl: new URL(res.headers.get('location') as string), res };
 }
 
-async function expectError(res: Response, status: number, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as Envelope;
-  expect(body.error.code).toBe(code);
-  expect(body.meta.requestId).toMatch(UUID);
-  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
-  expect(res.headers.get('cache-control')).toBe('no-store');
-}
-
 /** A failed callback: 401, the transaction cookie cleared, and no session cookie set. */
 async function expectRefusedCallback(res: Response): Promise<void> {
   const cookies = setCookiesOf(res);
-  await expectError(res, 401, 'UNAUTHORIZED');
+  await expectBffError(res, 401, 'UNAUTHORIZED');
   expect(cookies.map((c) => [c.name, c.deletes])).toEqual([['gather_oidc', true]]);
 }
 
@@ -200,7 +191,7 @@ describe('OIDC sign-in against a real provider', () => {
     const after = sessionCookieOf(await signInWithOidc(browser, 'ada'));
     expect(after).not.toBe(before);
     expect((await me(t, after)).status).toBe(200);
-    await expectError(await me(t, before), 401, 'UNAUTHORIZED');
+    await expectBffError(await me(t, before), 401, 'UNAUTHORIZED');
   });
 
   it('refuses a callback whose state does not match, and starts no session', async () => {
@@ -282,7 +273,7 @@ describe('OIDC sign-in against a real provider', () => {
       post_logout_redirect_uri: POST_LOGOUT_URI,
       client_id: IDP_CLIENT_ID,
     });
-    await expectError(await me(t, cookie), 401, 'UNAUTHORIZED');
+    await expectBffError(await me(t, cookie), 401, 'UNAUTHORIZED');
 
     // The provider takes the hint: its confirmation form ends back at PUBLIC_URL + '/'.
     const page = await browser.request(logoutUrl);
@@ -390,7 +381,7 @@ describe('a provider unreachable at start-up', () => {
 
   it('starts anyway, answers 503 until the provider answers, then signs in', async () => {
     expect(t.logs()).toContain(`OIDC discovery at http://127.0.0.1:${port} failed`);
-    await expectError(
+    await expectBffError(
       await fetch(`${t.url}/auth/login`, { redirect: 'manual' }),
       503,
       'SERVICE_UNAVAILABLE',
@@ -416,12 +407,12 @@ describe('without OIDC_ISSUER_URL', () => {
   });
 
   it('GET /auth/login and /auth/callback are 404 NOT_FOUND; POST /auth/login stays local', async () => {
-    await expectError(
+    await expectBffError(
       await fetch(`${t.url}/auth/login?returnTo=/x`, { redirect: 'manual' }),
       404,
       'NOT_FOUND',
     );
-    await expectError(
+    await expectBffError(
       await fetch(`${t.url}/auth/callback?code=x&state=y`, { redirect: 'manual' }),
       404,
       'NOT_FOUND',

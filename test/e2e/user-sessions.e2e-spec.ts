@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UUID, type Envelope } from '../support/http';
+import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { writeUsersFile } from '../support/session';
 import { ANSWER_WITHIN_MS, sidOf } from '../support/spa';
@@ -55,14 +55,6 @@ async function listOf(t: TestApp, cookie: string): Promise<Listed[]> {
   expect(res.status).toBe(200);
   expect(res.headers.get('cache-control')).toBe('no-store');
   return ((await res.json()) as { sessions: Listed[] }).sessions;
-}
-
-async function expectError(res: Response, status: number, code: string): Promise<void> {
-  expect(res.status).toBe(status);
-  const body = (await res.json()) as Envelope;
-  expect(body.error.code).toBe(code);
-  expect(body.meta.requestId).toMatch(UUID);
-  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
 }
 
 const me = (t: TestApp, cookie: string) => spa(t, '/auth/me', { cookie });
@@ -177,7 +169,7 @@ describe.each([
     });
     const cookie = (res.headers.getSetCookie()[0] as string).split(';')[0] as string;
     expect((await listOf(topo.a, cookie))[0]?.userAgent).toBe('');
-    await expectError(await spa(topo.a, '/auth/sessions'), 401, 'UNAUTHORIZED');
+    await expectBffError(await spa(topo.a, '/auth/sessions'), 401, 'UNAUTHORIZED');
   });
 
   it('DELETE /auth/sessions/<id> ends that session on every replica → 204', async () => {
@@ -189,12 +181,12 @@ describe.each([
     expect(res.status).toBe(204);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.text()).toBe('');
-    await expectError(await me(a, laptop), 401, 'UNAUTHORIZED');
-    await expectError(await me(b, laptop), 401, 'UNAUTHORIZED');
+    await expectBffError(await me(a, laptop), 401, 'UNAUTHORIZED');
+    await expectBffError(await me(b, laptop), 401, 'UNAUTHORIZED');
     expect((await me(a, phone)).status).toBe(200);
     expect((await listOf(a, phone)).map((s) => s.userAgent)).toEqual(['Phone/2.0']);
     // Gone already: no longer one of the caller's.
-    await expectError(
+    await expectBffError(
       await spa(a, `/auth/sessions/${laptopId}`, { method: 'DELETE', cookie: phone }),
       404,
       'NOT_FOUND',
@@ -207,7 +199,7 @@ describe.each([
     const bob = await signIn(b, BOB);
     const bobsId = (await listOf(b, bob))[0]?.id as string;
     for (const id of [bobsId, 'not-a-session', sidOf(bob)]) {
-      await expectError(
+      await expectBffError(
         await spa(a, `/auth/sessions/${encodeURIComponent(id)}`, { method: 'DELETE', cookie: ada }),
         404,
         'NOT_FOUND',
@@ -225,15 +217,23 @@ describe.each([
         headers,
         ...(cookie ? { cookie } : {}),
       });
-    await expectError(await del({ 'x-csrf': '' }, ada), 403, 'CSRF_REQUIRED');
-    await expectError(await del({ origin: 'https://evil.example' }, ada), 403, 'FORBIDDEN_ORIGIN');
-    await expectError(await del({ 'sec-fetch-site': 'cross-site' }, ada), 403, 'FORBIDDEN_ORIGIN');
-    await expectError(
+    await expectBffError(await del({ 'x-csrf': '' }, ada), 403, 'CSRF_REQUIRED');
+    await expectBffError(
+      await del({ origin: 'https://evil.example' }, ada),
+      403,
+      'FORBIDDEN_ORIGIN',
+    );
+    await expectBffError(
+      await del({ 'sec-fetch-site': 'cross-site' }, ada),
+      403,
+      'FORBIDDEN_ORIGIN',
+    );
+    await expectBffError(
       await del({ origin: 'https://evil.example', 'x-csrf': '' }),
       403,
       'FORBIDDEN_ORIGIN',
     );
-    await expectError(await del({}), 401, 'UNAUTHORIZED');
+    await expectBffError(await del({}), 401, 'UNAUTHORIZED');
     expect((await me(topo.a, ada)).status).toBe(200);
   });
 
@@ -248,8 +248,8 @@ describe.each([
     expect(await res.json()).toEqual({ logoutUrl: null });
     expect(res.headers.getSetCookie().join()).toMatch(/gather_session=;/);
     for (const cookie of [one, two, three]) {
-      await expectError(await me(a, cookie), 401, 'UNAUTHORIZED');
-      await expectError(await me(b, cookie), 401, 'UNAUTHORIZED');
+      await expectBffError(await me(a, cookie), 401, 'UNAUTHORIZED');
+      await expectBffError(await me(b, cookie), 401, 'UNAUTHORIZED');
     }
     expect((await me(a, bob)).status).toBe(200);
   });
@@ -258,7 +258,7 @@ describe.each([
     const one = await signIn(topo.a, ADA);
     const two = await signIn(topo.b, ADA);
     expect((await spa(topo.a, '/auth/logout', { method: 'POST', cookie: one })).status).toBe(200);
-    await expectError(await me(topo.b, one), 401, 'UNAUTHORIZED');
+    await expectBffError(await me(topo.b, one), 401, 'UNAUTHORIZED');
     expect((await me(topo.b, two)).status).toBe(200);
   });
 });

@@ -61,3 +61,13 @@ export interface Envelope {
 
 /** A request id as the BFF generates them (RFC 4122 UUID v4). */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A fetch answer that is the BFF's own error: status, code, one request id in body and header. */
+export async function expectBffError(res: Response, status: number, code: string): Promise<void> {
+  expect(res.status).toBe(status);
+  const body = (await res.json()) as Envelope;
+  expect(body.error.code).toBe(code);
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+}
