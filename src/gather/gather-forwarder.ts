@@ -23,6 +23,7 @@ import { sendError } from '../http/envelope';
 import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
+import { audit } from '../observability/audit';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
@@ -259,10 +260,11 @@ export class GatherForwarder implements OnApplicationShutdown {
     call.gatherRequestId = id;
     const details: Record<string, unknown> = { upstreamStatus: 401 };
     if (meta.code) details.upstreamCode = meta.code;
-    this.logger.warn(
-      { key: call.key?.fingerprint, gatherRequestId: id },
-      'Gather rejected the key',
-    );
+    audit('key.rejected', {
+      key: call.key?.fingerprint,
+      requestId: call.requestId,
+      gatherRequestId: id,
+    });
     this.fail(call, new BffError('UPSTREAM_UNAUTHORIZED', undefined, details), id, meta.timestamp);
   }
 

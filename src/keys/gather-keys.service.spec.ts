@@ -402,7 +402,7 @@ describe('GatherKeys', () => {
       expect(keys.keyFor({ method: 'GET' }).value).toBe(MAIN_2);
       await jest.advanceTimersByTimeAsync(60_000);
       expect([main.reads, team.reads]).toEqual([3, 1]);
-      expect(logs.map((l) => l.args[1])).toContain('Gather key changed');
+      expect(logs.map((l) => l.args[1])).toContain('audit: key.rotated');
       await keys.onModuleDestroy();
     });
 

@@ -9,6 +9,7 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
 import { withDeadline } from '../http/deadline';
 import { BffError } from '../http/error-codes';
+import { audit } from '../observability/audit';
 import { Metrics } from '../observability/metrics.service';
 import { fingerprint, isGatherKey, looksLikeExampleKey } from './key-format';
 import { KeySourceFactory } from './key-source.factory';
@@ -154,14 +155,11 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
         );
         this.metrics.keyReloadFailed(slot.source.name);
       } else if (slot.current !== previous) {
-        this.logger.log(
-          {
-            key: slot.current?.fingerprint,
-            previousKey: previous?.fingerprint,
-            source: slot.source.description,
-          },
-          'Gather key changed',
-        );
+        audit('key.rotated', {
+          key: slot.current?.fingerprint,
+          previousKey: previous?.fingerprint,
+          source: slot.source.name,
+        });
       }
     })().finally(() => (slot.reading = undefined));
     return slot.reading;

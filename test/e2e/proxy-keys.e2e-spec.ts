@@ -26,6 +26,15 @@ function acceptOnly(fake: FakeGather, key: () => string): void {
   };
 }
 
+/** The security-event lines of `event` the app wrote so far, parsed. */
+function auditLines(t: TestApp, event: string): Record<string, unknown>[] {
+  return t
+    .logs()
+    .split('\n')
+    .filter((l) => l.includes('"audit":true') && l.includes(`"event":"${event}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 describe('keys on the wire', () => {
   let fake: FakeGather;
   let usersFile: string;
@@ -100,6 +109,14 @@ describe('keys on the wire', () => {
         '/qsi/gather/answers?x=1',
       ]);
       expect(fake.requests[1]!.body.toString('utf8')).toBe(body);
+      const rotated = auditLines(t, 'key.rotated');
+      expect(rotated).toHaveLength(1);
+      expect(rotated[0]).toMatchObject({
+        level: 30,
+        key: fingerprint(accepted),
+        previousKey: fingerprint(oldKey),
+        source: 'GATHER_API_KEY_FILE',
+      });
     });
 
     it('counts requests and refusals per key fingerprint, never naming the key', async () => {
@@ -124,8 +141,17 @@ describe('keys on the wire', () => {
       acceptOnly(fake, () => 'qapi_nobodyHasThisKey0000');
       const res = await call(t, cookie, { path: '/api/gather/questions' });
       expect(res.status).toBe(502);
-      expect(res.json<Envelope>().error.code).toBe('UPSTREAM_UNAUTHORIZED');
+      const env = res.json<Envelope>();
+      expect(env.error.code).toBe('UPSTREAM_UNAUTHORIZED');
       expect(fake.requests).toHaveLength(1);
+      const rejected = auditLines(t, 'key.rejected');
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]).toMatchObject({
+        key: fingerprint(accepted),
+        requestId: fake.requests[0]!.headers['x-request-id'],
+        gatherRequestId: env.meta.requestId,
+      });
+      expect(JSON.stringify(rejected)).not.toContain(accepted);
     });
 
     it('retries each concurrent refused request once with the reloaded key', async () => {
