@@ -118,6 +118,9 @@ export class GatherForwarder implements OnApplicationShutdown {
     }) as IncomingHttpHeaders;
     req.url = target.path + target.search;
     this.calls.set(req, call);
+    // Each attempt adds the proxy library's own 'close' listeners to the response; a replay after
+    // a 401 or a retry would pass Node's leak-warning threshold of 10 on an ordinary request.
+    call.res.setMaxListeners(20);
     this.send(call);
   }
 
