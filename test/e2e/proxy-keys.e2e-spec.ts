@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { fingerprint } from '../../src/keys/key-format';
 import { configDirWith } from '../support/config-dir';
+import { tempDir } from '../support/temp-dir';
 import { freePort } from '../support/free-port';
 import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
@@ -75,7 +75,7 @@ describe('keys on the wire', () => {
     const oldKey = newKey();
 
     beforeAll(async () => {
-      keyFile = join(await mkdtemp(join(tmpdir(), 'gather-key-')), 'key');
+      keyFile = join(await tempDir('gather-key-'), 'key');
       await writeFile(keyFile, `${oldKey}\n`);
       const metricsPort = await freePort();
       metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
