@@ -13,7 +13,8 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
-import { requestIdOf, SessionService } from '../session/session.service';
+import { SessionService } from '../session/session.service';
+import { requestIdOf } from '../http/request-id';
 import { UserSessions, type SessionView } from '../session/user-sessions.service';
 import { OidcClient } from './oidc/oidc-client.service';
 import { publicUser, type PublicUser } from './public-user';

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
 import { ProviderRecheck } from '../session/provider-recheck';
-import { requestIdOf, SessionService } from '../session/session.service';
+import { SessionService } from '../session/session.service';
+import { requestIdOf } from '../http/request-id';
 import type { SessionUser } from '../session/session-user';
 
 declare global {

@@ -61,7 +61,7 @@ export class ProxyPipeline {
     const refuseForeignOrigin: Step = (call) =>
       checkRequestOrigin(call.req.headers, allowedOrigins);
     const requireSession: Step = async (call) => {
-      call.user = await sessions.userOf(call.req, call.res);
+      call.user = await sessions.userOf(call.req, call.res, call.requestId);
     };
     const refuseUnlistedRoute: Step = (call) => {
       const method = call.req.method as string;

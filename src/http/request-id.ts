@@ -3,6 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 type WithId = IncomingMessage & { id?: unknown };
 
+/** The id `assignRequestId` gave a request routed through Express, if any. */
+export function requestIdOf(req: IncomingMessage): string | undefined {
+  const id = (req as WithId).id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /**
  * The id of this request: generated once, echoed as `X-Request-Id` and used as
  * `meta.requestId`. pino-http calls this as its `genReqId`, so logs carry the same id.

@@ -11,12 +11,6 @@ import { ProviderRecheck } from './provider-recheck';
 import { SessionStore } from './session-store';
 import { liveUser, type SessionUser } from './session-user';
 
-/** The proxied path's request id, set before the session check (gather/proxy-pipeline.ts). */
-const requestIdOf = (req: IncomingMessage): string | undefined => {
-  const id = (req as IncomingMessage & { id?: unknown }).id;
-  return typeof id === 'string' ? id : undefined;
-};
-
 /**
  * The session check of the proxied path: verify the signed cookie, read the store once, restart
  * the idle clock only when the store says it is due, never re-sign or rewrite anything. The
@@ -42,8 +36,11 @@ export class SessionLookup {
     this.expiredCookie = serialize(cookie.name, '', { ...cookie.options, expires: new Date(0) });
   }
 
-  /** The signed-in user: 401 UNAUTHORIZED without a live session, 503 when the store is down. */
-  async userOf(req: IncomingMessage, res: ServerResponse): Promise<SessionUser> {
+  /**
+   * The signed-in user: 401 UNAUTHORIZED without a live session, 503 when the store is down.
+   * `requestId` names this request in the security event of a session the provider ended.
+   */
+  async userOf(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<SessionUser> {
     const sid = this.sessionId(req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
     const data = await this.store.lookup(sid);
@@ -58,7 +55,7 @@ export class SessionLookup {
       throw new BffError('UNAUTHORIZED');
     }
     // A number comparison for every session that has no refresh token or is not due.
-    if (this.recheck.isDue(data, now) && !(await this.recheck.check(sid, data, requestIdOf(req)))) {
+    if (this.recheck.isDue(data, now) && !(await this.recheck.check(sid, data, requestId))) {
       res.setHeader('Set-Cookie', this.expiredCookie);
       throw new BffError('UNAUTHORIZED');
     }

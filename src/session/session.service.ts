@@ -9,10 +9,7 @@ import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
 import { liveUser, type SessionUser } from './session-user';
-
-/** The id pino-http gave the request (src/http/request-id.ts). */
-export const requestIdOf = (req: Request): string | undefined =>
-  typeof (req as { id?: unknown }).id === 'string' ? (req as { id: string }).id : undefined;
+import { requestIdOf } from '../http/request-id';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
 @Injectable()

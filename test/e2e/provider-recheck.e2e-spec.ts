@@ -116,10 +116,15 @@ describe('provider re-check with refresh tokens, two replicas on one Redis', () 
       401,
     );
     expect(gather.requests).toHaveLength(0);
-    const logs = a.logs();
-    expect(logs).toMatch(
-      /"event":"session.revoked"[^\n]*"reason":"provider"|"reason":"provider"[^\n]*"event":"session.revoked"/,
-    );
+    const revoked = a
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('"event":"session.revoked"') && l.includes('"reason":"provider"'))
+      .map((l) => JSON.parse(l) as { audit: boolean; requestId?: string; userId?: string });
+    // One line, naming the proxied request the refusal answered.
+    expect(revoked).toEqual([
+      expect.objectContaining({ audit: true, userId: 'grace', requestId: body.meta.requestId }),
+    ]);
     const metrics = await (
       await fetch(`http://127.0.0.1:${b.app.get(MetricsServer).address()?.port as number}/metrics`)
     ).text();

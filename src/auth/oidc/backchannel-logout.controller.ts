@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { urlencoded, type Request, type Response } from 'express';
 import { BffError } from '../../http/error-codes';
-import { requestIdOf } from '../../session/session.service';
+import { requestIdOf } from '../../http/request-id';
 import { UserSessions } from '../../session/user-sessions.service';
 import { JtiReplay } from './jti-replay';
 import { LogoutTokenError, verifyLogoutToken } from './logout-token';

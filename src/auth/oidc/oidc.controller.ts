@@ -4,7 +4,8 @@ import { BffError } from '../../http/error-codes';
 import { audit } from '../../observability/audit';
 import { Metrics } from '../../observability/metrics.service';
 import { ProviderRecheck } from '../../session/provider-recheck';
-import { requestIdOf, SessionService } from '../../session/session.service';
+import { SessionService } from '../../session/session.service';
+import { requestIdOf } from '../../http/request-id';
 import { OidcAuthenticator } from './oidc-authenticator';
 import { OidcEnabledGuard } from './oidc-enabled.guard';
 
