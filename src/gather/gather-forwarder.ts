@@ -139,17 +139,17 @@ export class GatherForwarder implements OnApplicationShutdown {
     // What the socket had read before this attempt: more by the time it fails is an answer begun.
     call.upstreamSocket = proxyReq.socket ?? undefined;
     call.upstreamReadBefore = proxyReq.socket?.bytesRead ?? 0;
-    // The socket's idle timer covers both the wait for headers and any pause inside the body.
-    proxyReq.setTimeout(this.timeoutMs, () => {
+    const expire = (): void => {
       call.timedOut = true;
       proxyReq.destroy();
+    };
+    // The head has one deadline (a socket idle timer would restart with every byte of a head
+    // sent a byte at a time); once it is in, the idle timer bounds each pause in the body.
+    const headDeadline = setTimeout(expire, this.timeoutMs);
+    proxyReq.once('response', () => {
+      clearTimeout(headDeadline);
+      proxyReq.setTimeout(this.timeoutMs, expire);
     });
-    // That timer restarts with every byte: a head sent a byte at a time needs a deadline of its own.
-    const headDeadline = setTimeout(() => {
-      call.timedOut = true;
-      proxyReq.destroy();
-    }, this.timeoutMs);
-    proxyReq.once('response', () => clearTimeout(headDeadline));
     proxyReq.once('close', () => clearTimeout(headDeadline));
     // A 101 to a request that asked for no upgrade is not HTTP for it; Node hands over the socket.
     proxyReq.once('upgrade', (_res: IncomingMessage, socket: Duplex) => {
@@ -332,7 +332,7 @@ export class GatherForwarder implements OnApplicationShutdown {
   fail(call: ProxyCall, err: BffError, id = call.requestId, timestamp?: string): void {
     const { res } = call;
     if (!res.headersSent) {
-      for (const [name, value] of Object.entries(this.securityHeaders)) res.setHeader(name, value);
+      for (const name in this.securityHeaders) res.setHeader(name, this.securityHeaders[name]!);
       // A body left unread cannot be skipped safely: the connection ends with this answer.
       if (!call.req.complete) res.setHeader('Connection', 'close');
     }
