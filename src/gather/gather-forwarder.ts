@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { ConfigService } from '@nestjs/config';
 import {
   createProxyMiddleware,
-  debugProxyErrorsPlugin,
   proxyEventsPlugin,
   type Options,
   type RequestHandler,
@@ -24,6 +23,7 @@ import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { audit } from '../observability/audit';
+import { reportHeaders, writeReport } from '../rate-limit/rate-limit-report';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
@@ -38,6 +38,16 @@ const MAX_ERROR_BODY = 256 * 1024;
 const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 
 /**
+ * The call a request being forwarded belongs to, on the request itself: the proxy library's
+ * events hand back only the request. Not a WeakMap: V8's young-generation collector keeps every
+ * entry of a long-lived WeakMap alive, so each request's objects would survive into the old
+ * generation until the next full collection (docs/benchmarks.md, "Memory").
+ */
+const CALL = Symbol('proxyCall');
+type Forwarded = IncomingMessage & { [CALL]?: ProxyCall };
+const callOf = (req: IncomingMessage): ProxyCall | undefined => (req as Forwarded)[CALL];
+
+/**
  * Forwards a checked request to Gather with http-proxy-middleware and answers the browser:
  * the header policy both ways, the error pass-through and the 401 → reload → replay rule
  * (docs/contract.md, "Error envelope", "Headers to Gather", "Headers to the browser", "Keys").
@@ -45,7 +55,6 @@ const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 @Injectable()
 export class GatherForwarder implements OnApplicationShutdown {
   private readonly logger = new Logger('GatherProxy');
-  private readonly calls = new WeakMap<IncomingMessage, ProxyCall>();
   private readonly agent: HttpAgent;
   private readonly handler: RequestHandler<IncomingMessage, ServerResponse>;
   /** The same proxy on a connection of its own (no pool), for the one retry of a GET or HEAD. */
@@ -77,15 +86,17 @@ export class GatherForwarder implements OnApplicationShutdown {
       ? new HttpsAgent(agentOptions)
       : new HttpAgent(agentOptions);
     const options: Options<IncomingMessage, ServerResponse> = {
-      target: gather.baseUrl,
+      // A URL, not the string: the library parses a string target on every request.
+      target: this.base,
       changeOrigin: true,
       agent: this.agent,
       selfHandleResponse: true,
       // The library's request logger formats a URL per response and its error responder
-      // answers in plain text: the pipeline logs once and answers in the envelope instead.
-      // Its error safety net and the `on:` events stay.
+      // answers in plain text: the pipeline logs once and answers in the envelope instead. Its
+      // debug plugin adds listeners to every response for what `on.error` and the proxy's own
+      // close handling already cover; only the `on:` events stay.
       ejectPlugins: true,
-      plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
+      plugins: [proxyEventsPlugin],
       on: {
         proxyReq: (proxyReq, req) => this.onProxyReq(proxyReq, req),
         proxyRes: (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res),
@@ -117,7 +128,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       tracestate: call.trace.tracestate,
     }) as IncomingHttpHeaders;
     req.url = target.path + target.search;
-    this.calls.set(req, call);
+    (req as Forwarded)[CALL] = call;
     // Each attempt adds the proxy library's own 'close' listeners to the response; a replay after
     // a 401 or a retry would pass Node's leak-warning threshold of 10 on an ordinary request.
     call.res.setMaxListeners(20);
@@ -134,7 +145,7 @@ export class GatherForwarder implements OnApplicationShutdown {
   }
 
   private onProxyReq(proxyReq: ClientRequest, req: IncomingMessage): void {
-    const call = this.calls.get(req);
+    const call = callOf(req);
     if (!call) return;
     // What the socket had read before this attempt: more by the time it fails is an answer begun.
     call.upstreamSocket = proxyReq.socket ?? undefined;
@@ -161,7 +172,7 @@ export class GatherForwarder implements OnApplicationShutdown {
   }
 
   private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
-    const call = this.calls.get(req);
+    const call = callOf(req);
     if (!call || res.destroyed) return;
     const status = proxyRes.statusCode ?? 502;
     this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
@@ -226,6 +237,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       if (rewritten !== undefined) headers.location = rewritten;
     }
     Object.assign(headers, this.securityHeaders);
+    if (call.rateLimit) Object.assign(headers, reportHeaders(call.rateLimit));
     headers['x-request-id'] = gatherId ?? call.requestId;
     if (contentLength !== undefined) headers['content-length'] = contentLength;
     call.gatherRequestId = gatherId;
@@ -293,7 +305,7 @@ export class GatherForwarder implements OnApplicationShutdown {
   }
 
   private onError(err: Error, req: IncomingMessage): void {
-    const call = this.calls.get(req);
+    const call = callOf(req);
     if (!call || call.res.destroyed) return;
     if (this.mayReconnect(call, err)) {
       call.reconnected = true;
@@ -333,6 +345,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     const { res } = call;
     if (!res.headersSent) {
       for (const name in this.securityHeaders) res.setHeader(name, this.securityHeaders[name]!);
+      if (call.rateLimit) writeReport(res, call.rateLimit);
       // A body left unread cannot be skipped safely: the connection ends with this answer.
       if (!call.req.complete) res.setHeader('Connection', 'close');
     }

@@ -101,4 +101,25 @@ describe('headersToBrowser', () => {
     });
     expect(out).toEqual({ 'content-type': 'application/json', 'retry-after': '7', etag: '"a"' });
   });
+
+  it("drops Gather's RateLimit-* (the BFF's own describe its limits)", () => {
+    const out = headersToBrowser({
+      'content-type': 'application/json',
+      'ratelimit-limit': '999',
+      'ratelimit-remaining': '998',
+      'ratelimit-reset': '1',
+    });
+    expect(out).toEqual({ 'content-type': 'application/json' });
+  });
+
+  it('reads a plain Connection value as naming no other header, in either case', () => {
+    for (const connection of ['keep-alive', 'Keep-Alive', 'close', 'Close']) {
+      expect(headersToBrowser({ connection, etag: '"a"', 'keep-alive': 'timeout=5' })).toEqual({
+        etag: '"a"',
+      });
+    }
+    expect(headersToBrowser({ connection: 'Keep-Alive, X-Internal', 'x-internal': '1' })).toEqual(
+      {},
+    );
+  });
 });

@@ -53,8 +53,8 @@ const DROP_TO_GATHER = new Set([
 /**
  * Gather headers that never reach the browser (docs/contract.md, "Headers to the browser"):
  * cookies and keys, what describes Gather's servers, cross-origin grants the BFF's origin never
- * makes, and every security header, since the BFF's own always win. `location` is rewritten
- * apart (see gatherLocation).
+ * makes, and every security header, since the BFF's own always win; so do its `RateLimit-*`,
+ * which describe its own limits. `location` is rewritten apart (see gatherLocation).
  */
 const DROP_TO_BROWSER = new Set([
   ...HOP_BY_HOP,
@@ -77,15 +77,21 @@ const DROP_TO_BROWSER = new Set([
   'x-permitted-cross-domain-policies',
   'origin-agent-cluster',
   'referrer-policy',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
 ]);
 
 /** Whole families of Gather headers that never reach the browser. */
 const DROPPED_PREFIXES_TO_BROWSER = ['access-control-', 'cross-origin-'];
 
+/** `Connection` values that name no header besides the hop-by-hop ones: nearly every message. */
+const PLAIN_CONNECTION = new Set(['keep-alive', 'close', 'Keep-Alive', 'Close']);
+
 /** Header names listed in a `Connection` header are hop-by-hop for this message too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> | undefined {
   const value = headers.connection;
-  if (!value) return undefined;
+  if (!value || PLAIN_CONNECTION.has(value)) return undefined;
   return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
 }
 

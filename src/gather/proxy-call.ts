@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
+import type { RateLimitReport } from '../rate-limit/rate-limit-report';
 import type { SessionUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
@@ -23,6 +24,8 @@ export interface ProxyCall {
   user?: SessionUser;
   /** Set with the allow-list: the key this request is forwarded with. */
   key?: HeldKey;
+  /** What the answer's `RateLimit-*` say, once a limit counted the request. */
+  rateLimit?: RateLimitReport;
   /** The buffered request body, if it has one. */
   body?: Buffer;
   /** Gather's request id, when Gather answered with a usable one. */

@@ -73,7 +73,7 @@ export class ProxyPipeline {
     };
     const countRateLimits: Step = (call) =>
       rateLimit.count(
-        call.res,
+        call,
         (call.user as NonNullable<ProxyCall['user']>).id,
         call.req.method as string,
         (call.target as NonNullable<ProxyCall['target']>).path,
@@ -132,12 +132,14 @@ export class ProxyPipeline {
   /**
    * The application's logger (nestjs-pino sets it up when the app initialises, after this is
    * built), writing `req` and `res` as given: the line has the shape pino-http gives the Nest
-   * routes, without copying the request through its serializers.
+   * routes, without copying the request through its serializers. Without the root's redaction,
+   * which clones every line it may apply to: this line holds no header, only the fields below.
    */
   private requestLog(): Logger {
     if (this.log?.root !== PinoLogger.root) {
       const root = PinoLogger.root;
-      this.log = { root, child: root.child({}, { serializers: { req: asIs, res: asIs } }) };
+      const child = root.child({}, { serializers: { req: asIs, res: asIs }, redact: [] });
+      this.log = { root, child };
     }
     return this.log.child;
   }

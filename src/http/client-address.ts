@@ -22,7 +22,11 @@ export function clientAddress(trustProxy: AppConfig['server']['trustProxy']): Cl
         ? (_addr: string, hop: number) => hop < trustProxy
         : proxyaddr.compile(trustProxy);
   return {
-    ip: (req) => proxyaddr(req, trust),
+    // Trusting no proxy, the address is the socket's: no X-Forwarded-For to parse.
+    ip:
+      trustProxy === false
+        ? (req) => req.socket.remoteAddress ?? ''
+        : (req) => proxyaddr(req, trust),
     protocol: (req) => {
       const own = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
       if (!trust(req.socket.remoteAddress ?? '', 0)) return own;

@@ -61,6 +61,14 @@ export function limitHeaderTime(server: Server): void {
 }
 
 /**
+ * On a connection: `undefined` when idle, `null` while a request runs, else also the requests
+ * waiting their turn. A property rather than a WeakMap keyed by socket: V8's young-generation
+ * collector keeps a long-lived WeakMap's entries alive, and with them each request's objects.
+ */
+const WAITING = Symbol('waiting');
+type Queued = Duplex & { [WAITING]?: (() => void)[] | null };
+
+/**
  * Hands requests under `prefix` to `handler` before Express sees them; everything else goes to
  * Express (the application's own listener) as before.
  */
@@ -80,20 +88,24 @@ export function routeAheadOfExpress(
   };
   // Requests pipelined on one connection run one after the other: Node parses a whole burst at
   // once, and a client that never reads its answers must not have them all fetched and held
-  // (docs/contract.md, "Streaming and retries": slow readers).
-  const waiting = new WeakMap<Duplex, (() => void)[]>();
+  // (docs/contract.md, "Streaming and retries": slow readers). The queue lives on the socket;
+  // an array only when a request actually waits.
   const run = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket as Queued;
     res.once('close', () => {
-      const next = waiting.get(req.socket)?.shift();
+      const next = socket[WAITING]?.shift();
       if (next) next();
-      else waiting.delete(req.socket);
+      else socket[WAITING] = undefined;
     });
     route(req, res);
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const queue = waiting.get(req.socket);
-    if (queue) return void queue.push(() => run(req, res));
-    waiting.set(req.socket, []);
-    run(req, res);
+    const socket = req.socket as Queued;
+    const waiting = socket[WAITING];
+    if (waiting === undefined) {
+      socket[WAITING] = null;
+      run(req, res);
+    } else if (waiting === null) socket[WAITING] = [() => run(req, res)];
+    else waiting.push(() => run(req, res));
   });
 }

@@ -1,18 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { pathPattern } from '../http/path-pattern';
 import { rateLimited } from './rate-limited';
-import {
-  counterKey,
-  isTighter,
-  reportOf,
-  writeReport,
-  type RateLimitReport,
-} from './rate-limit-report';
+import { counterKey, isTighter, reportOf, type RateLimitReport } from './rate-limit-report';
 import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
+
+/** Where a counted request's `RateLimit-*` report goes (the proxied call). */
+export interface RateLimited {
+  rateLimit?: RateLimitReport;
+}
 
 /** One limit a proxied request may count in. */
 interface Limit {
@@ -62,22 +60,19 @@ export class ProxyRateLimit {
 
   /**
    * Counts one request of `userId` to `method path` (the path Gather receives); throws the 429
-   * past a limit, or the 503 when the store is down and the failure policy is closed.
+   * past a limit, or the 503 when the store is down and the failure policy is closed. What the
+   * answer's `RateLimit-*` say goes to `into.rateLimit` as soon as a limit is counted, refused
+   * or not: the caller writes them with the head, whatever the answer turns out to be.
    */
-  async count(res: ServerResponse, userId: string, method: string, path: string): Promise<void> {
-    let reported: RateLimitReport | undefined;
+  async count(into: RateLimited, userId: string, method: string, path: string): Promise<void> {
     for (const limit of this.limits) {
       if (!limit.applies(method, path)) continue;
       const record = await this.increment(counterKey(limit.name, userId), limit.ttl, limit.limit);
       if (record === undefined) continue;
       const next = reportOf(limit.limit, record);
-      if (isTighter(reported, next, record.isBlocked)) reported = next;
-      if (record.isBlocked) {
-        writeReport(res, next);
-        throw rateLimited(record.timeToBlockExpire);
-      }
+      if (isTighter(into.rateLimit, next, record.isBlocked)) into.rateLimit = next;
+      if (record.isBlocked) throw rateLimited(record.timeToBlockExpire);
     }
-    if (reported) writeReport(res, reported);
     if (this.perSecond === undefined) return;
     const budget = await this.increment('upstream', 1000, this.perSecond);
     if (budget?.isBlocked) throw rateLimited(1);

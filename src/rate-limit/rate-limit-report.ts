@@ -32,10 +32,19 @@ export function isTighter(
   );
 }
 
+/** The `RateLimit-*` headers that say `report`. */
+export function reportHeaders(report: RateLimitReport): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(report.limit),
+    'RateLimit-Remaining': String(report.remaining),
+    'RateLimit-Reset': String(report.reset),
+  };
+}
+
+/** Sets the `RateLimit-*` headers of `report` on a response whose head is not written yet. */
 export function writeReport(res: ServerResponse, report: RateLimitReport): void {
-  res.setHeader('RateLimit-Limit', String(report.limit));
-  res.setHeader('RateLimit-Remaining', String(report.remaining));
-  res.setHeader('RateLimit-Reset', String(report.reset));
+  const headers = reportHeaders(report);
+  for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
 /** Hashed trackers, remembered: the same few users call many times a minute. */

@@ -21,7 +21,8 @@ import { RedisModule } from '../redis/redis.module';
 import { BffError } from '../http/error-codes';
 import { upstreamTarget } from '../gather/path-policy';
 import { LoginRateLimitGuard } from './login-rate-limit.guard';
-import { ProxyRateLimit } from './proxy-rate-limit';
+import { ProxyRateLimit, type RateLimited } from './proxy-rate-limit';
+import { writeReport } from './rate-limit-report';
 import { RateLimitModule } from './rate-limit.module';
 
 /** Counts what got past the limits, as Gather would. */
@@ -40,7 +41,12 @@ class ProbeController {
     const { path } = upstreamTarget(req.originalUrl);
     const user = req.headers['x-test-user'];
     if (typeof user !== 'string') throw new BffError('UNAUTHORIZED');
-    await this.limits.count(res, user, req.method, path);
+    const counted: RateLimited = {};
+    try {
+      await this.limits.count(counted, user, req.method, path);
+    } finally {
+      if (counted.rateLimit) writeReport(res, counted.rateLimit);
+    }
     reached += 1;
     return { ok: true };
   }

@@ -42,6 +42,14 @@ function parse(raw: string): SessionData | null {
 }
 
 /**
+ * The key's expiry (epoch ms) as read with a session's data, on the data itself: a symbol, so
+ * never written back. Not a WeakMap: V8's young-generation collector keeps a long-lived
+ * WeakMap's entries alive, so every request's session would outlive it.
+ */
+const EXPIRES_AT = Symbol('expiresAt');
+type Read = SessionData & { [EXPIRES_AT]?: number };
+
+/**
  * Sessions shared by every replica: one JSON value per session under `gbff:sess:<id>`, whose
  * Redis TTL is the idle timeout (capped at the absolute one). Written with SET only at login and
  * when a route changes the session; an unchanged session restarts its idle clock with PEXPIRE,
@@ -62,8 +70,6 @@ function parse(raw: string): SessionData | null {
  * its `set` would write back a session that was destroyed meanwhile.
  */
 export class RedisSessionStore extends SessionStore {
-  /** The key's expiry (epoch ms) as read with each loaded session's data. */
-  private readonly expiries = new WeakMap<SessionData, number>();
   private readonly prefix: string;
   private readonly refreshMs: number;
   private readonly logger: LoggerService;
@@ -205,7 +211,7 @@ export class RedisSessionStore extends SessionStore {
     if (raw === null || pttl === -2) return null;
     const session = parse(raw);
     // -1 (a key without a TTL) counts as due, so the next touch gives it one.
-    if (session) this.expiries.set(session, pttl < 0 ? 0 : sentAt + pttl);
+    if (session) (session as Read)[EXPIRES_AT] = pttl < 0 ? 0 : sentAt + pttl;
     return session;
   }
 
@@ -258,7 +264,7 @@ export class RedisSessionStore extends SessionStore {
     const ttl = this.lifetimeMs(session, now);
     // An express-session object maps to the data it was built from; `lookup`'s data is its own.
     const data = this.loadedFrom(session) ?? session;
-    const current = this.expiries.get(data);
+    const current = (data as Read)[EXPIRES_AT];
     const extend = ttl > 0 && (current === undefined || now + ttl - current >= this.refreshMs);
     return { extend, ttl, deadline: extend || current === undefined ? now + ttl : current };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
@@ -73,11 +73,12 @@ describe('rate limits', () => {
   /** Fresh usernames per run, so counters of other runs (shared Redis) never interfere. */
   const ada = `ada-${randomUUID()}`;
   const bob = `bob-${randomUUID()}`;
+  const cy = `cy-${randomUUID()}`;
 
   beforeAll(async () => {
     fake = await startFakeGather();
     usersFile = await writeUsersFile(
-      [ada, bob].map((username) => ({
+      [ada, bob, cy].map((username) => ({
         username,
         password: PASSWORD,
         name: username,
@@ -125,6 +126,36 @@ describe('rate limits', () => {
       expect(res.status).toBe(200);
       expectRateHeaders(res, 5, 4, 60);
       expect(fake.requests).toHaveLength(1);
+    });
+
+    it("sends the BFF's RateLimit-* alone, on Gather's answers and on its own errors", async () => {
+      const cookieOfCy = await signIn(t, cy, PASSWORD);
+      const gatherLimits = {
+        'RateLimit-Limit': '999',
+        'RateLimit-Remaining': '998',
+        'RateLimit-Reset': '1',
+      };
+      fake.handle = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', ...gatherLimits });
+        res.end('{}');
+      };
+      expectRateHeaders(await proxied(t, cookieOfCy), 5, 4, 60);
+      fake.handle = (_req, res) => {
+        res.writeHead(503, { 'content-type': 'application/json', ...gatherLimits });
+        res.end(gatherError('UNAVAILABLE', 'Down for maintenance'));
+      };
+      const passedThrough = await proxied(t, cookieOfCy);
+      expect(passedThrough.status).toBe(503);
+      expectRateHeaders(passedThrough, 5, 3, 60);
+      // Gather refusing the key: the BFF's own 502, written apart from Gather's answer.
+      fake.handle = (_req, res) => {
+        res.writeHead(401, { 'content-type': 'application/json', ...gatherLimits });
+        res.end(gatherError('UNAUTHORIZED', 'Invalid API key'));
+      };
+      const ownError = await proxied(t, cookieOfCy);
+      expect(ownError.status).toBe(502);
+      expect(ownError.json<Envelope>().error.code).toBe('UPSTREAM_UNAUTHORIZED');
+      expectRateHeaders(ownError, 5, 2, 60);
     });
 
     it('answers an earlier failing check first: no session is 401, not 429', async () => {
