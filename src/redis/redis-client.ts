@@ -40,11 +40,17 @@ export type RedisClient = Pick<RedisClientType, Exclude<Shared, Differing>> & {
 /** A refused or silent server must not hold start-up or a request for long. */
 export const REDIS_CONNECT_TIMEOUT_MS = 2000;
 /**
- * The client's command timeout: it only covers a command still waiting to be written (node-redis
- * drops the timer once the command is on the socket), so callers also bound it with
- * `withDeadline` (http/deadline.ts) against a server that accepts commands but stopped answering.
+ * How long a caller waits for a command: every store bounds its calls with `withDeadline`
+ * (http/deadline.ts), which also covers a server that accepts commands but stopped answering.
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+/**
+ * node-redis's own command timeout (5 s unless set) is off: it only covers a command still
+ * waiting to be written, and its `AbortSignal.timeout` keeps a timer and a signal alive for the
+ * whole timeout after every command, so each request's Redis objects outlived the request and
+ * piled up in the old generation (docs/benchmarks.md, "Memory").
+ */
+const commandOptions = { timeout: 0 };
 /** What a command past its deadline fails with: the session store logs it when Redis stops answering. */
 export const redisTimedOut = (): Error =>
   new Error(`Redis did not answer within ${REDIS_COMMAND_TIMEOUT_MS} ms`);
@@ -72,7 +78,6 @@ const socket = () => ({
   connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
   reconnectStrategy: reconnectDelay,
 });
-const commandOptions = { timeout: REDIS_COMMAND_TIMEOUT_MS };
 const tcp = (node: RedisNode) => ({ host: node.host, port: node.port });
 
 function build(topology: RedisTopology): RedisClient {
