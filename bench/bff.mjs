@@ -52,7 +52,9 @@ export async function startBff(
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
   };
-  const proc = start(name, process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  // BENCH_BFF_NODE_FLAGS: Node or V8 flags for the BFF's process (a profile, a heap setting).
+  const flags = (process.env.BENCH_BFF_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = start(name, process.execPath, [...flags, join(ROOT, 'dist', 'main.js')], {
     env,
     cwd: ROOT,
     logFile: join(dir, `${name}.log`),

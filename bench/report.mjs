@@ -65,7 +65,10 @@ export function verdicts(get, warmupFailures) {
   ];
   const redis32 = get('bff-redis', 32);
   const bffs = [mem1, mem32, get('bff-redis', 1), redis32].filter(Boolean);
-  const all = ['direct', 'bare', 'bff-memory', 'bff-redis'].flatMap((t) => [get(t, 1), get(t, 32)]);
+  const all = ['direct', 'bare', 'engine', 'bff-memory', 'bff-redis'].flatMap((t) => [
+    get(t, 1),
+    get(t, 32),
+  ]);
   const failures = sum(all.filter(Boolean).map((s) => s.non2xx + s.errors)) + warmupFailures;
   return [
     verdict('c=32 req/s, bff-memory / bare', '>= 0.75', mem32.rps / bare32.rps, (r) => r >= 0.75),
@@ -91,6 +94,20 @@ export function verdicts(get, warmupFailures) {
       (mb) => `${mb.toFixed(1)} MB`,
     ),
     verdict('non-2xx answers and errors under load', '0', failures, (n) => n === 0, String),
+  ];
+}
+
+/**
+ * Where the forwarding engine alone stands: http-proxy-middleware with the baseline's header
+ * work and nothing else, against the bare proxy, and the BFF against it. Information, not a
+ * target: the BFF's throughput can at best approach the engine's.
+ */
+export function referenceLines(get) {
+  const [bare32, engine32, mem32] = [get('bare', 32), get('engine', 32), get('bff-memory', 32)];
+  if (!engine32) return [];
+  return [
+    `INFO  ${'c=32 req/s, engine / bare'.padEnd(40)} ${fixed(engine32.rps / bare32.rps, 2).padStart(10)}   the engine alone`,
+    `INFO  ${'c=32 req/s, bff-memory / engine'.padEnd(40)} ${fixed(mem32.rps / engine32.rps, 2).padStart(10)}   what the BFF's own checks leave`,
   ];
 }
 

@@ -29,7 +29,7 @@ import {
   waitUntil,
 } from './processes.mjs';
 import { addDelta, describeUse, redisCounters, redisInstalled, startRedis } from './redis.mjs';
-import { fixed, summarize, table, verdictLines, verdicts } from './report.mjs';
+import { fixed, referenceLines, summarize, table, verdictLines, verdicts } from './report.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -57,11 +57,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-async function startBare(gatherBaseUrl, apiKey) {
+/** A reference proxy (bare-proxy.mjs or engine-proxy.mjs) in its own process. */
+async function startReference(name, script, gatherBaseUrl, apiKey) {
   const port = await freePort();
-  const proc = start('bare', process.execPath, [join(import.meta.dirname, 'bare-proxy.mjs')], {
+  const proc = start(name, process.execPath, [join(import.meta.dirname, script)], {
     env: { PORT: String(port), GATHER_BASE_URL: gatherBaseUrl, GATHER_API_KEY: apiKey, PUBLIC_URL },
-    logFile: join(dir, 'bare.log'),
+    logFile: join(dir, `${name}.log`),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(proc, 'answering', async () => (await fetch(`${url}/healthz`)).status === 404);
@@ -85,7 +86,8 @@ async function startTargets() {
   const gather = await startGather(dir, apiKey);
   const users = await writeUsers(dir);
   const options = { gatherBaseUrl: gather.baseUrl, apiKey, usersFile: users.file };
-  const bare = await startBare(gather.baseUrl, apiKey);
+  const bare = await startReference('bare', 'bare-proxy.mjs', gather.baseUrl, apiKey);
+  const engine = await startReference('engine', 'engine-proxy.mjs', gather.baseUrl, apiKey);
   const memory = await startBff('bff-memory', dir, options);
   const redis = redisInstalled() ? await startRedis(dir) : null;
   const onRedis = redis && (await startBff('bff-redis', dir, { ...options, redisUrl: redis.url }));
@@ -100,6 +102,7 @@ async function startTargets() {
     },
     // The bare proxy gets the browser's cookie too: dropping it is part of the work.
     { name: 'bare', proc: bare.proc, url: `${bare.url}${CALL}`, headers: spa(memoryCookie) },
+    { name: 'engine', proc: engine.proc, url: `${engine.url}${CALL}`, headers: spa(memoryCookie) },
     {
       name: 'bff-memory',
       proc: memory.proc,
@@ -252,6 +255,7 @@ async function main() {
   }
 
   const list = verdicts(get, warmupFailures);
+  console.log(`\n${referenceLines(get).join('\n')}`);
   console.log(`\n${verdictLines(list).join('\n')}`);
   console.log(`\nbench took ${((Date.now() - began) / 1000).toFixed(0)} s`);
   if (STRICT && list.some((v) => v.pass === false)) process.exitCode = 1;
