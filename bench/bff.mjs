@@ -1,7 +1,8 @@
-// The built BFF as an operator runs it: `node dist/main.js` in its own process, configured only
-// through the environment, its JSON request log (one line per request) going to a file.
+// The built BFF as an operator runs it: `node dist/main.js` with the container's Node flags, in
+// its own process, configured only through the environment, its JSON request log (one line per
+// request) going to a file.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import argon2 from 'argon2';
 import { freePort, start, waitUntil } from './processes.mjs';
@@ -20,6 +21,18 @@ export async function writeUsers(dir) {
   const users = [{ username: user.username, passwordHash, name: 'Bench', email: 'b@example.com' }];
   writeFileSync(file, JSON.stringify({ users }), { mode: 0o600 });
   return { file, ...user };
+}
+
+/**
+ * The Node flags the container starts the BFF with (the Dockerfile's CMD), or
+ * BENCH_BFF_NODE_FLAGS when set (a profile, another heap setting; empty for none).
+ */
+export function nodeFlags() {
+  const override = process.env.BENCH_BFF_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m);
+  const argv = JSON.parse(cmd[1]);
+  return argv.slice(1, argv.indexOf('dist/main.js'));
 }
 
 /**
@@ -52,9 +65,7 @@ export async function startBff(
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
   };
-  // BENCH_BFF_NODE_FLAGS: Node or V8 flags for the BFF's process (a profile, a heap setting).
-  const flags = (process.env.BENCH_BFF_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const proc = start(name, process.execPath, [...flags, join(ROOT, 'dist', 'main.js')], {
+  const proc = start(name, process.execPath, [...nodeFlags(), join(ROOT, 'dist', 'main.js')], {
     env,
     cwd: ROOT,
     logFile: join(dir, `${name}.log`),

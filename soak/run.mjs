@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { PUBLIC_URL, SPA_HEADERS, signIn, writeUsers } from '../bench/bff.mjs';
+import { PUBLIC_URL, SPA_HEADERS, nodeFlags, signIn, writeUsers } from '../bench/bff.mjs';
 import {
   assertRunning,
   freePort,
@@ -99,7 +99,7 @@ async function startSoakBff(gatherBaseUrl, usersFile, redisUrl) {
     LOG_LEVEL: 'warn',
     NODE_OPTIONS: process.env.SOAK_BFF_NODE_OPTIONS ?? '',
   };
-  const proc = start('bff', process.execPath, [join(ROOT, 'dist', 'main.js')], {
+  const proc = start('bff', process.execPath, [...nodeFlags(), join(ROOT, 'dist', 'main.js')], {
     env,
     cwd: ROOT,
     logFile: join(dir, 'bff.log'),
