@@ -25,7 +25,7 @@ EXPOSE 3000
 # Slim images have no curl; Node's global fetch asks the liveness route on the public port.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Exec form: node is PID 1's only process and receives SIGTERM for a graceful shutdown. A 4 MB
+# Exec form: node is PID 1's only process and receives SIGTERM for a graceful shutdown. An 8 MB
 # young generation keeps the process under 200 MB resident under load (docs/benchmarks.md,
 # "Memory"); `npm start` and the bench run this same command.
-CMD ["node", "--max-semi-space-size=4", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/main.js"]

@@ -354,7 +354,7 @@ describe('deploy kit: the start command', () => {
   it('is the same in the Dockerfile and `npm start`, with the young-generation cap', () => {
     const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m);
     const argv = JSON.parse(cmd?.[1] ?? '[]') as string[];
-    expect(argv).toEqual(['node', '--max-semi-space-size=4', 'dist/main.js']);
+    expect(argv).toEqual(['node', '--max-semi-space-size=8', 'dist/main.js']);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
