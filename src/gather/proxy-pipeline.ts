@@ -78,9 +78,10 @@ export class ProxyPipeline {
         call.req.method as string,
         (call.target as NonNullable<ProxyCall['target']>).path,
       );
-    const readRequestBody: Step = async (call) => {
-      call.body = await readBody(call.req, call.res, body);
-    };
+    const readRequestBody: Step = (call) =>
+      readBody(call.req, call.res, body)?.then((read) => {
+        call.body = read;
+      });
 
     this.steps = [
       refuseUnforwardedMethod,

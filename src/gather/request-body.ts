@@ -35,18 +35,16 @@ export interface BodyLimits {
  * by Gather's 401 can be replayed once with a reloaded key, and an oversized body is refused
  * before Gather sees any of it. Written by hand because neither raw-body nor Node bounds the
  * silence inside a body or the memory of all bodies together (docs/contract.md, "Error codes":
- * 408, 413, 503). Resolves undefined for a request that declares no body; the reservation is
- * released when `res` closes.
+ * 408, 413, 503). Undefined, not a promise, for a request that declares no body (most calls:
+ * nothing to wait for); the reservation is released when `res` closes.
  */
 export function readBody(
   req: IncomingMessage,
   res: ServerResponse,
   limits: BodyLimits,
-): Promise<Buffer | undefined> {
+): Promise<Buffer> | undefined {
   const declared = req.headers['content-length'];
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
-    return Promise.resolve(undefined);
-  }
+  if (declared === undefined && req.headers['transfer-encoding'] === undefined) return undefined;
   const length = declared === undefined ? undefined : Number(declared);
   if (length !== undefined && length > limits.maxBytes) {
     return Promise.reject(new BffError('PAYLOAD_TOO_LARGE'));
