@@ -178,25 +178,13 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
     this.tracing.gatherAnswered(call.trace, status);
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
-    if (status === 204 || status === 304 || (status < 400 && req.method === 'HEAD')) {
-      // A body after a bodyless head fails the parse in the same read: wait for it, then a 502
-      // can still be answered instead of the head (docs/contract.md, "Headers to the browser").
-      setImmediate(() => {
-        if (
-          !res.headersSent &&
-          !res.destroyed &&
-          this.head(call, status, proxyRes.headers, headerId)
-        )
-          proxyRes.pipe(res);
-        else proxyRes.destroy();
-      });
-      return;
-    }
     if (status < 400) {
-      if (!this.head(call, status, proxyRes.headers, headerId)) return void proxyRes.destroy();
-      // An event stream opens in the browser now, not with its first event (EventSource `open`).
-      if (proxyRes.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
-      proxyRes.pipe(res);
+      // Answered on this turn of the event loop, after every read that is ready: the answers
+      // whose heads came in together go to their browsers together, one wake-up of each reader
+      // per turn rather than per answer (docs/benchmarks.md, "Batching"). A body after a bodyless
+      // head (204, 304, HEAD) has failed the parse by then, so the 502 can still be answered
+      // instead of the head (docs/contract.md, "Headers to the browser").
+      setImmediate(() => this.answer(call, proxyRes, status, headerId));
       return;
     }
     void this.collect(proxyRes).then((body) => {
@@ -212,6 +200,23 @@ export class GatherForwarder implements OnApplicationShutdown {
       const id = usableRequestId(readGatherError(body).requestId) ?? headerId;
       if (this.head(call, status, proxyRes.headers, id, body.length)) res.end(body);
     });
+  }
+
+  /** Passes Gather's answer (below 400) to the browser, unless the browser left or was answered. */
+  private answer(
+    call: ProxyCall,
+    proxyRes: IncomingMessage,
+    status: number,
+    headerId: string | undefined,
+  ): void {
+    const { res } = call;
+    if (res.headersSent || res.destroyed || !this.head(call, status, proxyRes.headers, headerId)) {
+      proxyRes.destroy();
+      return;
+    }
+    // An event stream opens in the browser now, not with its first event (EventSource `open`).
+    if (proxyRes.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
+    proxyRes.pipe(res);
   }
 
   /**
