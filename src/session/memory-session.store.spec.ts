@@ -36,6 +36,21 @@ describe('MemorySessionStore', () => {
     expect(read(store, 'a')?.user?.id).toBe('ada');
   });
 
+  it('shares one frozen copy with the proxied path until the session is written again', async () => {
+    const store = new MemorySessionStore({ max: 10, ttlMs: 1000, perf: clock });
+    store.set('a', session('ada'));
+    const first = await store.lookup('a');
+    expect(await store.lookup('a')).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first?.user)).toBe(true);
+    expect(() => {
+      (first?.user as { id: string }).id = 'mallory';
+    }).toThrow(TypeError);
+    expect(read(store, 'a')?.user?.id).toBe('ada');
+    await store.update('a', session('bob'));
+    expect((await store.lookup('a'))?.user?.id).toBe('bob');
+    expect(await store.lookup('nope')).toBeNull();
+  });
+
   it('evicts the least recently used session beyond max', () => {
     const store = new MemorySessionStore({ max: 2, ttlMs: 60_000, perf: clock });
     store.set('a', session('a'));

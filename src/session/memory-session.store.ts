@@ -17,14 +17,36 @@ export interface MemorySessionStoreOptions {
 type Callback = (err?: unknown) => void;
 
 /**
+ * A session as held: its JSON, which every express-session read parses into a copy of its own,
+ * and the frozen parse the proxied path shares once it has read the session (one parse per
+ * write rather than per request).
+ */
+interface Held {
+  readonly json: string;
+  frozen?: SessionData;
+}
+
+/** `value` and everything in it, frozen. */
+function deepFrozen<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFrozen(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Restarts an entry's idle clock when asked whether it exists. */
+const TOUCH = { updateAgeOnHas: true };
+
+/**
  * A bounded in-process store (express-session's MemoryStore never evicts). Entries expire
  * lazily when read, so there is no timer per session; values are kept as JSON so a request
- * never shares objects with the store. The per-user and per-provider-session indexes hold
+ * never shares objects it could change with the store (the proxied path's are frozen). The per-user and per-provider-session indexes hold
  * exactly the sessions the cache holds: an entry leaves them whenever the cache lets it go
  * (logout, eviction, expiry), so they are bounded by the same `max`.
  */
 export class MemorySessionStore extends SessionStore {
-  private readonly cache: LRUCache<string, string>;
+  private readonly cache: LRUCache<string, Held>;
   private readonly byUser = new SessionIndex();
   private readonly byProviderSid = new SessionIndex();
   private readonly ttlMs: number;
@@ -35,7 +57,7 @@ export class MemorySessionStore extends SessionStore {
     this.ttlMs = options.ttlMs;
     const perf = options.perf ?? performance;
     this.now = () => perf.now();
-    this.cache = new LRUCache<string, string>({
+    this.cache = new LRUCache<string, Held>({
       max: options.max,
       ttl: options.ttlMs,
       ttlAutopurge: false,
@@ -45,7 +67,7 @@ export class MemorySessionStore extends SessionStore {
       dispose: (value, sid, reason) => {
         // 'set' replaces a session's value under the same id: it stays indexed.
         if (reason === 'set') return;
-        this.unindex(sid, value);
+        this.unindex(sid, value.json);
         if (reason === 'expire') options.onIdleExpiry?.();
       },
     });
@@ -56,18 +78,21 @@ export class MemorySessionStore extends SessionStore {
   }
 
   lookup(sid: string): Promise<SessionData | null> {
-    return Promise.resolve(this.read(sid));
+    const held = this.cache.get(sid);
+    if (held === undefined) return Promise.resolve(null);
+    held.frozen ??= deepFrozen(JSON.parse(held.json) as SessionData);
+    return Promise.resolve(held.frozen);
   }
 
   keepAlive(sid: string): void {
-    this.cache.has(sid, { updateAgeOnHas: true });
+    this.cache.has(sid, TOUCH);
   }
 
   override set(sid: string, session: SessionData, callback?: Callback): void {
     // A loaded session that is gone (logged out, expired) stays gone.
     const fresh = this.loadedFrom(session) === undefined;
     if (fresh || this.cache.has(sid)) {
-      this.cache.set(sid, JSON.stringify(session));
+      this.cache.set(sid, { json: JSON.stringify(session) });
     }
     if (fresh) {
       if (session.user) this.byUser.add(session.user.id, sid);
@@ -83,7 +108,7 @@ export class MemorySessionStore extends SessionStore {
 
   /** Restarts the idle clock of a live session without rewriting it. */
   override touch(sid: string, _session: SessionData, callback?: () => void): void {
-    this.cache.has(sid, { updateAgeOnHas: true });
+    this.cache.has(sid, TOUCH);
     callback?.();
   }
 
@@ -110,7 +135,9 @@ export class MemorySessionStore extends SessionStore {
   }
 
   update(sid: string, data: SessionData): Promise<void> {
-    if (this.cache.has(sid)) this.cache.set(sid, JSON.stringify(data), { noUpdateTTL: true });
+    if (this.cache.has(sid)) {
+      this.cache.set(sid, { json: JSON.stringify(data) }, { noUpdateTTL: true });
+    }
     return Promise.resolve();
   }
 
@@ -127,7 +154,7 @@ export class MemorySessionStore extends SessionStore {
   }
 
   private read(sid: string): SessionData | null {
-    const raw = this.cache.get(sid);
-    return raw === undefined ? null : (JSON.parse(raw) as SessionData);
+    const held = this.cache.get(sid);
+    return held === undefined ? null : (JSON.parse(held.json) as SessionData);
   }
 }

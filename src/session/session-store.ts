@@ -22,7 +22,8 @@ export abstract class SessionStore extends Store {
 
   /**
    * The stored data of session `sid`, or null: the proxied path's one read, without building
-   * an express-session object. Rejects (503) when the store cannot answer.
+   * an express-session object. Read-only (the memory store hands every request the same frozen
+   * copy). Rejects (503) when the store cannot answer.
    */
   abstract lookup(sid: string): Promise<SessionData | null>;
 
