@@ -4,18 +4,16 @@
  * connection; a late key read is dropped). Used wherever a dependency that hangs must not hang a
  * request, a probe or start-up.
  */
-export async function withDeadline<T>(
+export function withDeadline<T>(
   work: Promise<T>,
   ms: number,
   onTimeout: () => Error = () => new Error(`no answer within ${ms} ms`),
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+  // One promise and one timer per call, no race: this runs for every Redis call of a request.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const settle = (): void => clearTimeout(timer);
+    work.then(settle, settle);
+    work.then(resolve, reject);
   });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
