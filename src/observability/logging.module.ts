@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
+import { destination as fileDestination, type DestinationStream } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { assignRequestId } from '../http/request-id';
@@ -25,6 +26,15 @@ function outcome(req: IncomingMessage, res: ServerResponse, line: object): objec
 }
 
 /**
+ * Log lines are written to stdout in batches of about 4 KiB, and at least every 250 ms: one
+ * write per request costs a wake-up of libuv's thread pool each, which at one connection was
+ * the proxied path's dearest step after the sockets. On exit, even on an uncaught exception, the
+ * batch is flushed; a process killed outright (SIGKILL, the OOM killer) loses at most 250 ms.
+ */
+const stdoutInBatches = (): DestinationStream =>
+  fileDestination({ dest: 1, minLength: 4096, periodicFlush: 250 });
+
+/**
  * JSON logs on stdout, one line per request with its id, trace id, user, status, latency and
  * Gather's request id. Headers are never logged whole; the ones that carry credentials are redacted
  * wherever they might appear.
@@ -42,7 +52,7 @@ export class LoggingModule {
           inject: [ConfigService, Tracing],
           useFactory: (config: ConfigService<AppConfig, true>, tracing: Tracing) => ({
             pinoHttp: {
-              stream: destination,
+              stream: destination ?? stdoutInBatches(),
               level: config.get('log.level', { infer: true }),
               genReqId: assignRequestId,
               // On every line of the request, from the first: the browser's trace or a new one.

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { startChildApp, type ChildApp } from '../support/child-app';
 import { send } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { until } from '../support/until';
 
 interface RequestLine {
   msg: string;
@@ -74,5 +77,24 @@ describe('request logs', () => {
     const { parsed } = lineFor(res.headers['x-request-id'] as string);
     expect(parsed.res.statusCode).toBe(401);
     expect(parsed.userId).toBeUndefined();
+  });
+});
+
+describe('the log on stdout, as the service writes it', () => {
+  let app: ChildApp | undefined;
+  afterEach(() => app?.stop());
+
+  it('writes a lone request line soon (batches are flushed every 250 ms), and the last ones at exit', async () => {
+    app = await startChildApp();
+    const child = app;
+    const first = `/nope-${randomUUID()}`;
+    await fetch(`${child.url}${first}`);
+    // Far below 4 KiB: only the periodic flush can write it while the process runs.
+    await until(() => child.output().includes(first), 5000);
+    const last = `/nope-${randomUUID()}`;
+    await fetch(`${child.url}${last}`);
+    child.process.kill('SIGTERM');
+    await child.exited;
+    expect(child.output()).toContain(last);
   });
 });
