@@ -181,9 +181,9 @@ export class GatherForwarder implements OnApplicationShutdown {
     if (status < 400) {
       // Answered on this turn of the event loop, after every read that is ready: the answers
       // whose heads came in together go to their browsers together, one wake-up of each reader
-      // per turn rather than per answer (docs/benchmarks.md, "Batching"). A body after a bodyless
-      // head (204, 304, HEAD) has failed the parse by then, so the 502 can still be answered
-      // instead of the head (docs/contract.md, "Headers to the browser").
+      // per turn rather than per answer (docs/architecture.md, "Batching by event-loop turn").
+      // A body after a bodyless head (204, 304, HEAD) has failed the parse by then, so the 502
+      // can still be answered instead of the head (docs/contract.md, "Headers to the browser").
       setImmediate(() => this.answer(call, proxyRes, status, headerId));
       return;
     }

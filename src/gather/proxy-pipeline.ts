@@ -120,7 +120,7 @@ export class ProxyPipeline {
     }
     // Sent on this turn of the event loop, after every read that is ready: the calls checked
     // together go to Gather together, one wake-up of Gather per turn rather than per call
-    // (docs/benchmarks.md, "Batching").
+    // (docs/architecture.md, "Batching by event-loop turn").
     setImmediate(this.forward, call);
   }
 
