@@ -131,12 +131,7 @@ export class Metrics {
   /** Gather answered a request sent with the key of this fingerprint. */
   upstreamResponse(keyFingerprint: string, status: number): void {
     const key = FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown';
-    let series = this.upstreamSeries.get(key);
-    if (series === undefined) {
-      series = this.upstreamRequests.labels({ key });
-      this.upstreamSeries.set(key, series);
-    }
-    series.inc();
+    this.upstreamRequests.inc({ key });
     if (REJECTIONS.has(status)) this.upstreamRejections.inc({ key, status: String(status) });
   }
 
@@ -175,9 +170,6 @@ export class Metrics {
     }
     series.observe(seconds);
   }
-
-  /** Requests to Gather by key fingerprint, bound once per key (one or two at a time). */
-  private readonly upstreamSeries = new Map<string, Counter.Internal>();
 
   /** The proxied path's histogram series, bound once per method and status (a bounded set). */
   private readonly proxiedSeries = new Map<
