@@ -19,14 +19,20 @@ export interface RequestTrace {
 }
 
 /**
+ * A Nest-routed request's trace id, on the request itself: a WeakMap entry per request would be
+ * kept alive by V8's young-generation collector (docs/architecture.md, "No per-request state in
+ * long-lived maps").
+ */
+const TRACE_ID = Symbol('traceId');
+type Traced = IncomingMessage & { [TRACE_ID]?: string };
+
+/**
  * W3C trace context for every request (docs/contract.md, "Tracing"): continues a valid
  * browser `traceparent` or starts a new trace, and says what Gather receives. An abstract class
  * as the DI token: without an OTLP endpoint, `LocalTracing` only makes ids; with one,
  * `ExportingTracing` (tracing-export.ts, loaded only then) records spans with the SDK.
  */
 export abstract class Tracing implements OnApplicationShutdown {
-  private readonly nestTraces = new WeakMap<IncomingMessage, string>();
-
   protected constructor(protected readonly ids: IdPool) {}
 
   /** Starts the trace of a request on the proxied path. */
@@ -49,12 +55,8 @@ export abstract class Tracing implements OnApplicationShutdown {
    * new one. The same for every line of the request.
    */
   traceIdOf(req: IncomingMessage): string {
-    let id = this.nestTraces.get(req);
-    if (id === undefined) {
-      id = incomingParent(req.headers)?.traceId ?? this.ids.traceId();
-      this.nestTraces.set(req, id);
-    }
-    return id;
+    const traced = req as Traced;
+    return (traced[TRACE_ID] ??= incomingParent(req.headers)?.traceId ?? this.ids.traceId());
   }
 
   /** Sends the spans still buffered and stops exporting (a no-op unless spans are recorded). */

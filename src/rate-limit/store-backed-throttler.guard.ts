@@ -18,7 +18,13 @@ import {
 import type { RateLimitStore, ThrottlerStorageRecord } from './rate-limit.store';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
-const reportedFor = new WeakMap<object, RateLimitReport>();
+/**
+ * What a request's `RateLimit-*` say so far (the tightest of its throttlers), on the request
+ * itself rather than in a WeakMap (docs/architecture.md, "No per-request state in long-lived
+ * maps").
+ */
+const REPORTED = Symbol('rateLimitReported');
+type Reported = object & { [REPORTED]?: RateLimitReport };
 
 /**
  * The throttler as docs/contract.md ("Rate limits") has it: counters in our store, `RateLimit-Limit`,
@@ -81,8 +87,8 @@ export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
     record: ThrottlerStorageRecord,
   ): void {
     const next = reportOf(limit, record);
-    if (!isTighter(reportedFor.get(req), next, record.isBlocked)) return;
-    reportedFor.set(req, next);
+    if (!isTighter((req as Reported)[REPORTED], next, record.isBlocked)) return;
+    (req as Reported)[REPORTED] = next;
     writeReport(res, next);
   }
 }

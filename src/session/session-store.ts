@@ -10,13 +10,18 @@ export interface IndexedSession {
 }
 
 /**
+ * The stored data an express-session object was built from, on the object (a symbol: never
+ * serialised, and no per-request WeakMap entry; docs/architecture.md, "No per-request state in
+ * long-lived maps").
+ */
+const LOADED_FROM = Symbol('loadedFrom');
+type Loaded = SessionData & { [LOADED_FROM]?: SessionData };
+
+/**
  * The session store as the rest of the application sees it, and its DI token: the bounded
  * memory store by default, a shared store (Redis) when one is configured.
  */
 export abstract class SessionStore extends Store {
-  /** Each session express-session built from this store's data, and that data. */
-  private readonly loaded = new WeakMap<SessionData, SessionData>();
-
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;
 
@@ -57,8 +62,8 @@ export abstract class SessionStore extends Store {
   }
 
   override createSession(req: Request, data: SessionData): Session & SessionData {
-    const session = super.createSession(req, data);
-    this.loaded.set(session, data);
+    const session: Session & Loaded = super.createSession(req, data);
+    session[LOADED_FROM] = data;
     return session;
   }
 
@@ -68,6 +73,6 @@ export abstract class SessionStore extends Store {
    * a logout on any replica or its expiry while a slow request ran must not be undone.
    */
   protected loadedFrom(session: SessionData): SessionData | undefined {
-    return this.loaded.get(session);
+    return (session as Loaded)[LOADED_FROM];
   }
 }
