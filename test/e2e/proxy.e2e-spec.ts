@@ -44,7 +44,9 @@ describe('ANY /api/gather/* — the proxy', () => {
       GATHER_BASE_URL: fake.baseUrl,
       AUTH_LOCAL_USERS_FILE: usersFile,
       PROXY_MAX_BODY_BYTES: '1024',
-      GATHER_TIMEOUT_MS: '400',
+      // Short for the 504 test, yet longer than this test process may stall late in a full run:
+      // at 400 ms a stall mid-download once fired the idle timer and cut a 3 MiB answer.
+      GATHER_TIMEOUT_MS: '2000',
     });
     cookie = await signIn(t, 'ada', 'correct horse battery');
   });
