@@ -214,6 +214,15 @@ export class GatherForwarder implements OnApplicationShutdown {
       proxyRes.destroy();
       return;
     }
+    if (proxyRes.complete) {
+      // The whole answer came in with its head, as nearly every JSON answer does: it is already
+      // in memory, so it goes out in one write, without a stream pipe's listeners and ticks
+      // (docs/architecture.md, "A whole answer in one write"). Reading it to the end frees
+      // Gather's connection for the next call.
+      const body = proxyRes.read() as Buffer | null;
+      res.end(body ?? undefined);
+      return;
+    }
     // An event stream opens in the browser now, not with its first event (EventSource `open`).
     if (proxyRes.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
     proxyRes.pipe(res);

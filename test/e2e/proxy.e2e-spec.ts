@@ -157,6 +157,43 @@ describe('ANY /api/gather/* — the proxy', () => {
       expect(fake.requests[0]!.method).toBe(method);
     });
 
+    it.each([
+      ['with a length', { 'content-length': '31' }],
+      ['chunked', {}],
+    ])(
+      'passes a small answer that arrives whole %s, and reuses the connection to Gather',
+      async (_form, framing) => {
+        const body = '{"questions":[{"id":"q-1"}],"n":1}'.slice(0, 31);
+        fake.handle = (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json', ...framing });
+          res.end(body);
+        };
+        const answers = [];
+        for (let i = 0; i < 3; i++) answers.push(await call({ path: '/api/gather/questions' }));
+        for (const res of answers) {
+          expect(res.status).toBe(200);
+          expect(res.text).toBe(body);
+          expect(res.headers['content-type']).toBe('application/json');
+          expect(res.headers['x-content-type-options']).toBe('nosniff');
+        }
+        expect(new Set(fake.requests.map((r) => r.remotePort)).size).toBe(1);
+      },
+    );
+
+    it('answers HEAD with the head alone and 204 without a body', async () => {
+      fake.handle = (req, res) => {
+        const status = req.method === 'HEAD' ? 200 : 204;
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': '0' });
+        res.end();
+      };
+      const head = await call({ method: 'HEAD', path: '/api/gather/questions' });
+      expect(head.status).toBe(200);
+      expect(head.body.length).toBe(0);
+      const none = await call({ method: 'DELETE', path: '/api/gather/questions/1' });
+      expect(none.status).toBe(204);
+      expect(none.body.length).toBe(0);
+    });
+
     it('streams a large success body through intact', async () => {
       const big = Buffer.alloc(3 * 1024 * 1024, 'x');
       fake.handle = (_req, res) => {

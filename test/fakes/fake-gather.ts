@@ -17,6 +17,8 @@ export interface RecordedRequest {
   /** Name/value pairs as on the wire, to count repeated headers. */
   readonly rawHeaders: readonly string[];
   readonly body: Buffer;
+  /** The BFF's port of the connection it came on: the same for calls on a reused connection. */
+  readonly remotePort: number | undefined;
 }
 
 export type FakeHandler = (req: RecordedRequest, res: ServerResponse) => void;
@@ -75,6 +77,7 @@ export async function startFakeGather(): Promise<FakeGather> {
         headers: req.headers,
         rawHeaders: req.rawHeaders,
         body: Buffer.concat(chunks),
+        remotePort: req.socket.remotePort,
       };
       requests.push(recorded);
       fake.handle(recorded, res);
