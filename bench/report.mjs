@@ -1,5 +1,8 @@
 // The bench's results: medians across rounds per target and concurrency, the table, and the
-// targets of issue #8 each judged PASS or MISS (SKIP when the run could not measure it).
+// targets of issue #8 each judged PASS or MISS (SKIP when the run could not measure it). Each
+// target is judged on its rounds paired with its baseline's: the median over rounds of the
+// ratio (or difference) within each round, so a slow spell of the machine that hits one round
+// moves both sides of that round's comparison, not one side of the whole.
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -52,38 +55,58 @@ const verdict = (what, target, value, pass, shown = (v) => v.toFixed(2)) => ({
 });
 
 /**
- * Issue #8's targets, from `get(target, c)` (a summary, undefined for a target that did not
- * run) and the failures seen during warm-up, which count against "zero non-2xx" too.
+ * `compare(a, b)` for each round, `a` and `b` being `x` and `y`'s runs of that round; the
+ * median of those. undefined when either did not run.
  */
-export function verdicts(get, warmupFailures) {
-  const [direct1, bare1, bare32, mem1, mem32] = [
-    get('direct', 1),
-    get('bare', 1),
-    get('bare', 32),
+export function paired(runsOf, [x, cx], [y, cy], compare) {
+  const xs = runsOf(x, cx);
+  const ys = runsOf(y, cy);
+  if (!xs || !ys) return undefined;
+  return median(xs.map((run, round) => compare(run, ys[round])));
+}
+
+/**
+ * Issue #8's targets, from `runsOf(target, c)` (its runs in round order, undefined for a target
+ * that did not run), `get(target, c)` (its summary) and the failures seen during warm-up, which
+ * count against "zero non-2xx" too.
+ */
+export function verdicts(runsOf, get, warmupFailures) {
+  const bffs = [
     get('bff-memory', 1),
     get('bff-memory', 32),
-  ];
-  const redis32 = get('bff-redis', 32);
-  const bffs = [mem1, mem32, get('bff-redis', 1), redis32].filter(Boolean);
+    get('bff-redis', 1),
+    get('bff-redis', 32),
+  ].filter(Boolean);
   const all = ['direct', 'bare', 'engine', 'bff-memory', 'bff-redis'].flatMap((t) => [
     get(t, 1),
     get(t, 32),
   ]);
   const failures = sum(all.filter(Boolean).map((s) => s.non2xx + s.errors)) + warmupFailures;
+  const rps = (a, b) => a.rps / b.rps;
   return [
-    verdict('c=32 req/s, bff-memory / bare', '>= 0.75', mem32.rps / bare32.rps, (r) => r >= 0.75),
+    verdict(
+      'c=32 req/s, bff-memory / bare',
+      '>= 0.75',
+      paired(runsOf, ['bff-memory', 32], ['bare', 32], rps),
+      (r) => r >= 0.75,
+    ),
     verdict(
       'c=1 p50 added, bff-memory - direct',
       '<= 250 µs',
-      (mem1.p50Ms - direct1.p50Ms) * 1000,
+      paired(runsOf, ['bff-memory', 1], ['direct', 1], (a, b) => (a.p50Ms - b.p50Ms) * 1000),
       (us) => us <= 250,
       (us) => `${us.toFixed(0)} µs`,
     ),
-    verdict('c=1 p99, bff-memory / bare', '<= 2', mem1.p99Ms / bare1.p99Ms, (r) => r <= 2),
+    verdict(
+      'c=1 p99, bff-memory / bare',
+      '<= 2',
+      paired(runsOf, ['bff-memory', 1], ['bare', 1], (a, b) => a.p99Ms / b.p99Ms),
+      (r) => r <= 2,
+    ),
     verdict(
       'c=32 req/s, bff-redis / bff-memory',
       '>= 0.75',
-      redis32 && redis32.rps / mem32.rps,
+      paired(runsOf, ['bff-redis', 32], ['bff-memory', 32], rps),
       (r) => r >= 0.75,
     ),
     verdict(
@@ -102,12 +125,14 @@ export function verdicts(get, warmupFailures) {
  * work and nothing else, against the bare proxy, and the BFF against it. Information, not a
  * target: the BFF's throughput can at best approach the engine's.
  */
-export function referenceLines(get) {
-  const [bare32, engine32, mem32] = [get('bare', 32), get('engine', 32), get('bff-memory', 32)];
-  if (!engine32) return [];
+export function referenceLines(runsOf) {
+  const rps = (a, b) => a.rps / b.rps;
+  const engine = paired(runsOf, ['engine', 32], ['bare', 32], rps);
+  if (engine === undefined) return [];
+  const bff = paired(runsOf, ['bff-memory', 32], ['engine', 32], rps);
   return [
-    `INFO  ${'c=32 req/s, engine / bare'.padEnd(40)} ${fixed(engine32.rps / bare32.rps, 2).padStart(10)}   the engine alone`,
-    `INFO  ${'c=32 req/s, bff-memory / engine'.padEnd(40)} ${fixed(mem32.rps / engine32.rps, 2).padStart(10)}   what the BFF's own checks leave`,
+    `INFO  ${'c=32 req/s, engine / bare'.padEnd(40)} ${fixed(engine, 2).padStart(10)}   the engine alone`,
+    `INFO  ${'c=32 req/s, bff-memory / engine'.padEnd(40)} ${fixed(bff, 2).padStart(10)}   what the BFF's own checks leave`,
   ];
 }
 

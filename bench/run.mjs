@@ -7,7 +7,7 @@
 // The load generator and the targets share the machine's cores: the same for every target, so
 // the ratios stay fair while the absolute numbers do not travel.
 //
-// BENCH_ROUNDS (3), BENCH_SECONDS (5 per run), BENCH_WARMUP_SECONDS (5); BENCH_NGINX names an
+// BENCH_ROUNDS (5), BENCH_SECONDS (5 per run), BENCH_WARMUP_SECONDS (5); BENCH_NGINX names an
 // nginx binary not on PATH. BENCH_OTLP=1 adds bff-otlp: the memory BFF exporting a server and a
 // client span per request to a sink process over OTLP/HTTP, to show what span export costs.
 // Exits 0 whatever the verdicts, unless BENCH_STRICT=1 (then 1 on any MISS); 2 when the bench
@@ -29,9 +29,17 @@ import {
   waitUntil,
 } from './processes.mjs';
 import { addDelta, describeUse, redisCounters, redisInstalled, startRedis } from './redis.mjs';
-import { fixed, referenceLines, summarize, table, verdictLines, verdicts } from './report.mjs';
+import {
+  fixed,
+  paired,
+  referenceLines,
+  summarize,
+  table,
+  verdictLines,
+  verdicts,
+} from './report.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 // Long enough for V8 to have compiled the BFF's hot path: after 2 s at full load a BFF still
 // spent ~45 µs of CPU per request more in its compiler threads than a run later.
@@ -233,6 +241,7 @@ async function main() {
   const { runs, redisUse, sent, warmupFailures } = await measure(targets);
   const summaries = new Map([...runs].map(([key, rs]) => [key, summarize(rs)]));
   const get = (name, c) => summaries.get(`${name}@${c}`);
+  const runsOf = (name, c) => runs.get(`${name}@${c}`);
   const rows = CONCURRENCY.flatMap((c) =>
     targets.map((t) => ({ target: t.name, c, ...get(t.name, c) })),
   );
@@ -249,15 +258,15 @@ async function main() {
   }
   if (otlpSink) {
     const { exports, bytes } = await otlpSink.stats();
-    const ratio = get('bff-otlp', 32).rps / get('bff-memory', 32).rps;
+    const ratio = paired(runsOf, ['bff-otlp', 32], ['bff-memory', 32], (a, b) => a.rps / b.rps);
     console.log(
       `bff-otlp: c=32 req/s ${fixed(ratio, 2)} x bff-memory's; the sink received ${exports} ` +
         `exports, ${fixed(bytes / 1e6, 1)} MB`,
     );
   }
 
-  const list = verdicts(get, warmupFailures);
-  console.log(`\n${referenceLines(get).join('\n')}`);
+  const list = verdicts(runsOf, get, warmupFailures);
+  console.log(`\n${referenceLines(runsOf).join('\n')}`);
   console.log(`\n${verdictLines(list).join('\n')}`);
   console.log(`\nbench took ${((Date.now() - began) / 1000).toFixed(0)} s`);
   if (STRICT && list.some((v) => v.pass === false)) process.exitCode = 1;
