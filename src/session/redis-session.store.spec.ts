@@ -158,6 +158,65 @@ describe('RedisSessionStore', () => {
     expect(await calls(admin, 'set')).toBe(set);
   });
 
+  describe("the proxied path's read (lookup)", () => {
+    it('sends PTTL only while a touch might be due: first read, then once the idle clock may move', async () => {
+      const short = new RedisSessionStore(client, {
+        idleMs: 2000,
+        absoluteMs: ABSOLUTE_MS,
+        logger,
+      });
+      await call.set(short, sid, data('ada'));
+      const [pttl, get] = [await calls(admin, 'pttl'), await calls(admin, 'get')];
+      expect((await short.lookup(sid))?.user?.id).toBe('ada');
+      expect(await calls(admin, 'pttl')).toBe(pttl + 1);
+      for (let i = 0; i < 5; i++) expect((await short.lookup(sid))?.user?.id).toBe('ada');
+      expect(await calls(admin, 'pttl')).toBe(pttl + 1);
+      expect(await calls(admin, 'get')).toBe(get + 6);
+      // Past a tenth of the idle timeout the clock may be due: the read asks Redis again, and
+      // the touch it leads to is remembered.
+      await sleep(300);
+      const due = (await short.lookup(sid)) as SessionData;
+      expect(await calls(admin, 'pttl')).toBe(pttl + 2);
+      const pexpire = await calls(admin, 'pexpire');
+      await new Promise<void>((resolve) => short.touch(sid, due, resolve));
+      expect(await calls(admin, 'pexpire')).toBe(pexpire + 1);
+      await short.lookup(sid);
+      expect(await calls(admin, 'pttl')).toBe(pttl + 2);
+    });
+
+    it('refuses a session ended elsewhere even while its expiry is known', async () => {
+      await call.set(store, sid, data('ada'));
+      await store.lookup(sid);
+      await store.lookup(sid);
+      await admin.del(`${SESSION_KEY_PREFIX}${sid}`);
+      expect(await store.lookup(sid)).toBeNull();
+      // Forgotten with the session: a later key under the same id is read in full again.
+      await call.set(store, sid, data('bob'));
+      const pttl = await calls(admin, 'pttl');
+      expect((await store.lookup(sid))?.user?.id).toBe('bob');
+      expect(await calls(admin, 'pttl')).toBe(pttl + 1);
+    });
+
+    it('keeps a session in use alive: after each read and its touch, the key lives an idle timeout less one step', async () => {
+      const short = new RedisSessionStore(client, {
+        idleMs: 2000,
+        absoluteMs: ABSOLUTE_MS,
+        logger,
+      });
+      await call.set(short, sid, data('ada'));
+      for (let i = 0; i < 8; i++) {
+        const readAt = Date.now();
+        const read = (await short.lookup(sid)) as SessionData;
+        await call.touch(short, sid, read);
+        const askedAt = Date.now();
+        const pttl = await admin.pTTL(`${SESSION_KEY_PREFIX}${sid}`);
+        // Redis answered at askedAt or later: askedAt + pttl is at most the key's expiry.
+        expect(askedAt + pttl).toBeGreaterThanOrEqual(readAt + 2000 - 200 - 1);
+        await sleep(100);
+      }
+    });
+  });
+
   it('gives a key without a TTL one on the next touch', async () => {
     await admin.set(`${SESSION_KEY_PREFIX}${sid}`, JSON.stringify(data('ada')));
     const loaded = (await call.load(store, sid)) as SessionData;

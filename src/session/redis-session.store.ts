@@ -1,5 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import type { SessionData } from 'express-session';
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { BffError } from '../http/error-codes';
 import { withDeadline } from '../http/deadline';
@@ -27,6 +28,9 @@ type Callback = (err?: unknown) => void;
 
 /** When the idle clock restarts lazily, how far it must move: a tenth of the idle timeout. */
 const REFRESH_FRACTION = 10;
+
+/** Sessions whose key expiry a replica remembers (about 100 bytes each); others read it. */
+const KNOWN_EXPIRIES = 10_000;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,6 +78,14 @@ export class RedisSessionStore extends SessionStore {
   private readonly refreshMs: number;
   private readonly logger: LoggerService;
   private failing = false;
+  /**
+   * A lower bound of each key's expiry (epoch ms), from this replica's reads and touches. A
+   * session key's expiry never moves earlier (every write and touch sets the idle timeout from
+   * its own time, capped by the same absolute deadline; only deletion ends it sooner), so while
+   * the bound says no touch can be due, the proxied path's read skips PTTL: one command instead
+   * of two on nearly every call (docs/architecture.md, "Stores and replicas").
+   */
+  private readonly knownExpiry = new LRUCache<string, number>({ max: KNOWN_EXPIRIES });
 
   constructor(
     private readonly client: RedisClient,
@@ -111,6 +123,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async end(sid: string): Promise<SessionData | null> {
+    this.knownExpiry.delete(sid);
     const raw = await this.run(() => this.client.getDel(this.key(sid)));
     const data = raw === null ? null : parse(raw);
     if (data) {
@@ -147,8 +160,18 @@ export class RedisSessionStore extends SessionStore {
     return this.run(() => this.client.zRangeByScore(key, Date.now(), '+inf'));
   }
 
-  lookup(sid: string): Promise<SessionData | null> {
-    return this.read(sid);
+  async lookup(sid: string): Promise<SessionData | null> {
+    const known = this.knownExpiry.get(sid);
+    // Due (or unknown): the full read, whose PTTL decides the touch. Otherwise the real expiry,
+    // which is at least `known`, would not make a touch due either.
+    if (known === undefined || Date.now() + this.options.idleMs - known >= this.refreshMs) {
+      return this.read(sid);
+    }
+    const raw = await this.run(() => this.client.get(this.key(sid)));
+    const session = raw === null ? null : parse(raw);
+    if (session) (session as Read)[EXPIRES_AT] = known;
+    else this.knownExpiry.delete(sid);
+    return session;
   }
 
   keepAlive(sid: string, data: SessionData): void {
@@ -163,8 +186,12 @@ export class RedisSessionStore extends SessionStore {
     }
     // PEXPIRE never creates a key: a session destroyed meanwhile stays destroyed. A failure only
     // leaves the idle clock where it was, so the response already under way is not failed for it.
+    const sentAt = Date.now();
     void this.run(() => this.client.pExpire(this.key(sid), plan.ttl)).then(
-      () => callback?.(),
+      (extended) => {
+        if (extended === 1) this.knownExpiry.set(sid, sentAt + plan.ttl);
+        callback?.();
+      },
       () => callback?.(),
     );
   }
@@ -208,10 +235,15 @@ export class RedisSessionStore extends SessionStore {
       Promise.all([this.client.get(key), this.client.pTTL(key)]),
     );
     // -2: expired between the two commands.
-    if (raw === null || pttl === -2) return null;
+    if (raw === null || pttl === -2) {
+      this.knownExpiry.delete(sid);
+      return null;
+    }
     const session = parse(raw);
     // -1 (a key without a TTL) counts as due, so the next touch gives it one.
-    if (session) (session as Read)[EXPIRES_AT] = pttl < 0 ? 0 : sentAt + pttl;
+    const expiresAt = pttl < 0 ? 0 : sentAt + pttl;
+    if (session) (session as Read)[EXPIRES_AT] = expiresAt;
+    if (pttl >= 0) this.knownExpiry.set(sid, expiresAt);
     return session;
   }
 
