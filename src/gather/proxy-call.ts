@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitReport } from '../rate-limit/rate-limit-report';
+import type { RateLimited } from '../rate-limit/proxy-rate-limit';
 import type { SessionUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
@@ -26,6 +27,11 @@ export interface ProxyCall {
   key?: HeldKey;
   /** What the answer's `RateLimit-*` say, once a limit counted the request. */
   rateLimit?: RateLimitReport;
+  /**
+   * The count started beside the session read for the user this session last had on this
+   * replica; it stands only once the session check confirms that user.
+   */
+  earlyCount?: EarlyCount;
   /** The buffered request body, if it has one. */
   body?: Buffer;
   /** Gather's request id, when Gather answered with a usable one. */
@@ -39,4 +45,13 @@ export interface ProxyCall {
   upstreamReadBefore?: number;
   /** Sent again once already, on a new connection, after the first got no answer. */
   reconnected?: boolean;
+}
+
+/** A rate-limit count run ahead of the session check (see ProxyCall.earlyCount). */
+export interface EarlyCount {
+  readonly userId: string;
+  /** Where the count put its `RateLimit-*` report. */
+  readonly report: RateLimited;
+  /** Settles when the count is done: with its refusal (429, 503), or undefined. */
+  readonly outcome: Promise<Error | undefined>;
 }

@@ -10,7 +10,7 @@ import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
-import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
+import { ProxyRateLimit, type RateLimited } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
 import { GatherForwarder } from './gather-forwarder';
@@ -60,24 +60,59 @@ export class ProxyPipeline {
     };
     const refuseForeignOrigin: Step = (call) =>
       checkRequestOrigin(call.req.headers, allowedOrigins);
+    const routeAllowed = (call: ProxyCall): boolean =>
+      allowList.matches(
+        call.req.method as string,
+        (call.target as NonNullable<ProxyCall['target']>).path,
+      );
+    // With a store across the network, the count's round trip runs beside the session read's
+    // rather than after it, for the user the session had when last read here; it stands only
+    // once the session check names that user (docs/architecture.md, "Stores and replicas").
+    const countAhead = (call: ProxyCall, userId: string): void => {
+      if (!routeAllowed(call)) return;
+      const report: RateLimited = {};
+      const outcome = rateLimit
+        .count(
+          report,
+          userId,
+          call.req.method as string,
+          (call.target as NonNullable<ProxyCall['target']>).path,
+        )
+        .then(
+          () => undefined,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        );
+      call.earlyCount = { userId, report, outcome };
+    };
     const requireSession: Step = async (call) => {
-      call.user = await sessions.userOf(call.req, call.res, call.requestId);
+      call.user = await sessions.userOf(call.req, call.res, call.requestId, (userId) =>
+        countAhead(call, userId),
+      );
     };
     const refuseUnlistedRoute: Step = (call) => {
       const method = call.req.method as string;
       const path = (call.target as NonNullable<ProxyCall['target']>).path;
-      if (!allowList.matches(method, path)) {
+      if (!routeAllowed(call)) {
         throw new BffError('ROUTE_NOT_ALLOWED', `${method} ${path} is not allowed`);
       }
       call.key = keys.keyFor({ method, team: call.user?.team });
     };
-    const countRateLimits: Step = (call) =>
-      rateLimit.count(
+    const countRateLimits: Step = (call) => {
+      const userId = (call.user as NonNullable<ProxyCall['user']>).id;
+      const early = call.earlyCount;
+      if (early?.userId === userId) {
+        return early.outcome.then((refusal) => {
+          call.rateLimit = early.report.rateLimit;
+          if (refusal !== undefined) throw refusal;
+        });
+      }
+      return rateLimit.count(
         call,
-        (call.user as NonNullable<ProxyCall['user']>).id,
+        userId,
         call.req.method as string,
         (call.target as NonNullable<ProxyCall['target']>).path,
       );
+    };
     const readRequestBody: Step = (call) =>
       readBody(call.req, call.res, body)?.then((read) => {
         call.body = read;

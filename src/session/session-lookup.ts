@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { serialize } from 'cookie';
+import { LRUCache } from 'lru-cache';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
@@ -22,6 +23,12 @@ export class SessionLookup {
   private readonly absoluteMs: number;
   /** `Set-Cookie` that expires the cookie, built once. */
   private readonly expiredCookie: string;
+  /**
+   * The user of each session this replica read lately. A session's user never changes, so a
+   * caller may start that user's work while the store is still answering; a session found
+   * ended is forgotten at once.
+   */
+  private readonly users = new LRUCache<string, string>({ max: 10_000 });
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
@@ -39,15 +46,29 @@ export class SessionLookup {
   /**
    * The signed-in user: 401 UNAUTHORIZED without a live session, 503 when the store is down.
    * `requestId` names this request in the security event of a session the provider ended.
+   * `expected` hears, before the store is read, the user this session belonged to when this
+   * replica last read it, if it did: a guess for work that may run beside the read, never a
+   * verdict.
    */
-  async userOf(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<SessionUser> {
+  async userOf(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    expected?: (userId: string) => void,
+  ): Promise<SessionUser> {
     const sid = this.sessionId(req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
+    const known = this.users.get(sid);
+    if (known !== undefined) expected?.(known);
     const data = await this.store.lookup(sid);
-    if (data === null) throw new BffError('UNAUTHORIZED');
+    if (data === null) {
+      this.users.delete(sid);
+      throw new BffError('UNAUTHORIZED');
+    }
     const now = Date.now();
     const user = liveUser(data, this.absoluteMs, now);
     if (user === undefined) {
+      this.users.delete(sid);
       // Past its absolute timeout: removed now rather than left to idle out.
       this.store.destroy(sid, () => undefined);
       this.metrics.sessionEnded('absolute');
@@ -56,10 +77,12 @@ export class SessionLookup {
     }
     // A number comparison for every session that has no refresh token or is not due.
     if (this.recheck.isDue(data, now) && !(await this.recheck.check(sid, data, requestId))) {
+      this.users.delete(sid);
       res.setHeader('Set-Cookie', this.expiredCookie);
       throw new BffError('UNAUTHORIZED');
     }
     this.store.keepAlive(sid, data);
+    if (known !== user.id) this.users.set(sid, user.id);
     return user;
   }
 }

@@ -133,6 +133,44 @@ describe('two replicas on one Redis', () => {
     expect(await admin.exists(`gbff:sess:${sidOf(cookie)}`)).toBe(0);
   });
 
+  it('sends the session read and the count of a session it knows in one round trip', async () => {
+    const cookie = await signIn(a, ADA.username, ADA.password);
+    // The first proxied call on B reads the session, then counts: it learns whose session it is.
+    expect((await proxied(b, cookie)).status).toBe(200);
+    const reads = async () =>
+      Number(/^total_reads_processed:(\d+)/m.exec(await admin.info('stats'))?.[1]);
+    const [readsBefore, before] = [await reads(), await commandCalls(admin)];
+    for (let i = 0; i < 5; i++) expect((await proxied(b, cookie)).status).toBe(200);
+    const [readsAfter, after] = [await reads(), await commandCalls(admin)];
+    const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+    expect(delta('get')).toBe(5);
+    expect(delta('evalsha')).toBe(5);
+    // One socket read per call on the server (GET and EVALSHA written together), plus the
+    // INFO calls of this test (the second INFO stats and the commandstats in between).
+    expect(readsAfter - readsBefore).toBe(5 + 2);
+  });
+
+  it('refuses a session ended on A, charging its user for at most one of those refusals', async () => {
+    const ended = await signIn(a, ADA.username, ADA.password);
+    const live = await signIn(a, ADA.username, ADA.password);
+    expect((await proxied(b, ended)).status).toBe(200);
+    const remaining = async (): Promise<number> => {
+      const res = await proxied(b, live);
+      expect(res.status).toBe(200);
+      return Number(res.headers.get('ratelimit-remaining'));
+    };
+    const first = await remaining();
+    expect((await logout(a, ended)).status).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      const refused = await proxied(b, ended);
+      await expectError(refused, 401, 'UNAUTHORIZED');
+      expect(refused.headers.get('ratelimit-remaining')).toBeNull();
+    }
+    // B had counted the first refused call beside the session read, for the user it knew.
+    expect(await remaining()).toBe(first - 2);
+    expect(fake.requests).toHaveLength(3);
+  });
+
   it('serves 30 requests of one session with 30 reads and no write at all', async () => {
     const cookie = await signIn(a, ADA.username, ADA.password);
     const before = await commandCalls(admin);
