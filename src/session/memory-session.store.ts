@@ -73,6 +73,8 @@ export class MemorySessionStore extends SessionStore {
     });
   }
 
+  readonly remote = false;
+
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
     callback(null, this.read(sid));
   }

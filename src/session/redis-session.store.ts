@@ -97,6 +97,8 @@ export class RedisSessionStore extends SessionStore {
     this.logger = options.logger ?? new Logger('SessionStore');
   }
 
+  readonly remote = true;
+
   async ping(): Promise<void> {
     await this.run(() => this.client.ping());
   }

@@ -24,9 +24,9 @@ export class SessionLookup {
   /** `Set-Cookie` that expires the cookie, built once. */
   private readonly expiredCookie: string;
   /**
-   * The user of each session this replica read lately. A session's user never changes, so a
-   * caller may start that user's work while the store is still answering; a session found
-   * ended is forgotten at once.
+   * The user of each session this replica read lately from a remote store. A session's user
+   * never changes, so a caller may start that user's work while the store is still answering;
+   * a session found ended is forgotten at once.
    */
   private readonly users = new LRUCache<string, string>({ max: 10_000 });
 
@@ -58,7 +58,8 @@ export class SessionLookup {
   ): Promise<SessionUser> {
     const sid = this.sessionId(req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
-    const known = this.users.get(sid);
+    // A local store answers at once: nothing to overlap, nothing to remember.
+    const known = this.store.remote ? this.users.get(sid) : undefined;
     if (known !== undefined) expected?.(known);
     const data = await this.store.lookup(sid);
     if (data === null) {
@@ -82,7 +83,7 @@ export class SessionLookup {
       throw new BffError('UNAUTHORIZED');
     }
     this.store.keepAlive(sid, data);
-    if (known !== user.id) this.users.set(sid, user.id);
+    if (this.store.remote && known !== user.id) this.users.set(sid, user.id);
     return user;
   }
 }

@@ -22,6 +22,9 @@ type Loaded = SessionData & { [LOADED_FROM]?: SessionData };
  * memory store by default, a shared store (Redis) when one is configured.
  */
 export abstract class SessionStore extends Store {
+  /** Across the network: a read costs a round trip, worth overlapping with other work. */
+  abstract readonly remote: boolean;
+
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;
 

@@ -74,11 +74,12 @@ describe('rate limits', () => {
   const ada = `ada-${randomUUID()}`;
   const bob = `bob-${randomUUID()}`;
   const cy = `cy-${randomUUID()}`;
+  const dee = `dee-${randomUUID()}`;
 
   beforeAll(async () => {
     fake = await startFakeGather();
     usersFile = await writeUsersFile(
-      [ada, bob, cy].map((username) => ({
+      [ada, bob, cy, dee].map((username) => ({
         username,
         password: PASSWORD,
         name: username,
@@ -116,6 +117,25 @@ describe('rate limits', () => {
       const refused = responses.filter((r) => r.status !== 200);
       expect(refused).toHaveLength(195);
       for (const res of refused) expectRateLimited(res, 5, 60);
+    });
+
+    it("counts no request of a logged-out session against its user's limit", async () => {
+      const ended = await signIn(t, dee, PASSWORD);
+      const live = await signIn(t, dee, PASSWORD);
+      expect((await proxied(t, ended)).status).toBe(200);
+      expectRateHeaders(await proxied(t, live), 5, 3, 60);
+      const out = await send(t.url, {
+        method: 'POST',
+        path: '/auth/logout',
+        headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie: ended },
+      });
+      expect(out.status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const refused = await proxied(t, ended);
+        expect(refused.status).toBe(401);
+        expect(refused.headers['ratelimit-remaining']).toBeUndefined();
+      }
+      expectRateHeaders(await proxied(t, live), 5, 2, 60);
     });
 
     it('never contacts Gather while the user is limited, and keeps other users apart', async () => {
