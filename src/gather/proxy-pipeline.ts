@@ -92,7 +92,8 @@ export class ProxyPipeline {
     const refuseUnlistedRoute: Step = (call) => {
       const method = call.req.method as string;
       const path = (call.target as NonNullable<ProxyCall['target']>).path;
-      if (!routeAllowed(call)) {
+      // A count started ahead was started for an allowed route only.
+      if (call.earlyCount === undefined && !routeAllowed(call)) {
         throw new BffError('ROUTE_NOT_ALLOWED', `${method} ${path} is not allowed`);
       }
       call.key = keys.keyFor({ method, team: call.user?.team });

@@ -160,27 +160,29 @@ describe('RedisSessionStore', () => {
 
   describe("the proxied path's read (lookup)", () => {
     it('sends PTTL only while a touch might be due: first read, then once the idle clock may move', async () => {
-      const short = new RedisSessionStore(client, {
-        idleMs: 2000,
+      // A 10 s idle timeout: the clock may move after 1 s, far beyond any pause between reads.
+      const tenSeconds = new RedisSessionStore(client, {
+        idleMs: 10_000,
         absoluteMs: ABSOLUTE_MS,
         logger,
       });
-      await call.set(short, sid, data('ada'));
+      await call.set(tenSeconds, sid, data('ada'));
       const [pttl, get] = [await calls(admin, 'pttl'), await calls(admin, 'get')];
-      expect((await short.lookup(sid))?.user?.id).toBe('ada');
+      expect((await tenSeconds.lookup(sid))?.user?.id).toBe('ada');
       expect(await calls(admin, 'pttl')).toBe(pttl + 1);
-      for (let i = 0; i < 5; i++) expect((await short.lookup(sid))?.user?.id).toBe('ada');
+      for (let i = 0; i < 5; i++) expect((await tenSeconds.lookup(sid))?.user?.id).toBe('ada');
       expect(await calls(admin, 'pttl')).toBe(pttl + 1);
       expect(await calls(admin, 'get')).toBe(get + 6);
+      expect(tenSeconds.knownUser(sid)).toBe('ada');
       // Past a tenth of the idle timeout the clock may be due: the read asks Redis again, and
       // the touch it leads to is remembered.
-      await sleep(300);
-      const due = (await short.lookup(sid)) as SessionData;
+      await sleep(1100);
+      const due = (await tenSeconds.lookup(sid)) as SessionData;
       expect(await calls(admin, 'pttl')).toBe(pttl + 2);
       const pexpire = await calls(admin, 'pexpire');
-      await new Promise<void>((resolve) => short.touch(sid, due, resolve));
+      await call.touch(tenSeconds, sid, due);
       expect(await calls(admin, 'pexpire')).toBe(pexpire + 1);
-      await short.lookup(sid);
+      await tenSeconds.lookup(sid);
       expect(await calls(admin, 'pttl')).toBe(pttl + 2);
     });
 
@@ -190,6 +192,7 @@ describe('RedisSessionStore', () => {
       await store.lookup(sid);
       await admin.del(`${SESSION_KEY_PREFIX}${sid}`);
       expect(await store.lookup(sid)).toBeNull();
+      expect(store.knownUser(sid)).toBeUndefined();
       // Forgotten with the session: a later key under the same id is read in full again.
       await call.set(store, sid, data('bob'));
       const pttl = await calls(admin, 'pttl');

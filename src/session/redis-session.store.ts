@@ -29,8 +29,15 @@ type Callback = (err?: unknown) => void;
 /** When the idle clock restarts lazily, how far it must move: a tenth of the idle timeout. */
 const REFRESH_FRACTION = 10;
 
-/** Sessions whose key expiry a replica remembers (about 100 bytes each); others read it. */
-const KNOWN_EXPIRIES = 10_000;
+/** Sessions a replica remembers (about 150 bytes each); others are read in full. */
+const KNOWN_SESSIONS = 10_000;
+
+/** What a replica knows of a session from its own reads and touches. */
+interface Known {
+  /** A lower bound of the key's expiry (epoch ms); 0 when the key had none. */
+  expiresAt: number;
+  userId: string | undefined;
+}
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -79,13 +86,14 @@ export class RedisSessionStore extends SessionStore {
   private readonly logger: LoggerService;
   private failing = false;
   /**
-   * A lower bound of each key's expiry (epoch ms), from this replica's reads and touches. A
-   * session key's expiry never moves earlier (every write and touch sets the idle timeout from
-   * its own time, capped by the same absolute deadline; only deletion ends it sooner), so while
-   * the bound says no touch can be due, the proxied path's read skips PTTL: one command instead
-   * of two on nearly every call (docs/architecture.md, "Stores and replicas").
+   * Each recently read session's user and a lower bound of its key's expiry. A session key's
+   * expiry never moves earlier (every write and touch sets the idle timeout from its own time,
+   * capped by the same absolute deadline; only deletion ends it sooner), so while the bound says
+   * no touch can be due, the proxied path's read skips PTTL: one command instead of two on
+   * nearly every call. The user lets that call's count go out beside the read
+   * (docs/architecture.md, "Stores and replicas").
    */
-  private readonly knownExpiry = new LRUCache<string, number>({ max: KNOWN_EXPIRIES });
+  private readonly known = new LRUCache<string, Known>({ max: KNOWN_SESSIONS });
 
   constructor(
     private readonly client: RedisClient,
@@ -97,7 +105,9 @@ export class RedisSessionStore extends SessionStore {
     this.logger = options.logger ?? new Logger('SessionStore');
   }
 
-  readonly remote = true;
+  knownUser(sid: string): string | undefined {
+    return this.known.peek(sid)?.userId;
+  }
 
   async ping(): Promise<void> {
     await this.run(() => this.client.ping());
@@ -125,7 +135,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async end(sid: string): Promise<SessionData | null> {
-    this.knownExpiry.delete(sid);
+    this.known.delete(sid);
     const raw = await this.run(() => this.client.getDel(this.key(sid)));
     const data = raw === null ? null : parse(raw);
     if (data) {
@@ -163,16 +173,19 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async lookup(sid: string): Promise<SessionData | null> {
-    const known = this.knownExpiry.get(sid);
+    const known = this.known.get(sid);
     // Due (or unknown): the full read, whose PTTL decides the touch. Otherwise the real expiry,
-    // which is at least `known`, would not make a touch due either.
-    if (known === undefined || Date.now() + this.options.idleMs - known >= this.refreshMs) {
+    // which is at least the bound, would not make a touch due either.
+    if (
+      known === undefined ||
+      Date.now() + this.options.idleMs - known.expiresAt >= this.refreshMs
+    ) {
       return this.read(sid);
     }
     const raw = await this.run(() => this.client.get(this.key(sid)));
     const session = raw === null ? null : parse(raw);
-    if (session) (session as Read)[EXPIRES_AT] = known;
-    else this.knownExpiry.delete(sid);
+    if (session) (session as Read)[EXPIRES_AT] = known.expiresAt;
+    else this.known.delete(sid);
     return session;
   }
 
@@ -191,7 +204,9 @@ export class RedisSessionStore extends SessionStore {
     const sentAt = Date.now();
     void this.run(() => this.client.pExpire(this.key(sid), plan.ttl)).then(
       (extended) => {
-        if (extended === 1) this.knownExpiry.set(sid, sentAt + plan.ttl);
+        if (extended === 1) {
+          this.known.set(sid, { expiresAt: sentAt + plan.ttl, userId: session.user?.id });
+        }
         callback?.();
       },
       () => callback?.(),
@@ -237,15 +252,15 @@ export class RedisSessionStore extends SessionStore {
       Promise.all([this.client.get(key), this.client.pTTL(key)]),
     );
     // -2: expired between the two commands.
-    if (raw === null || pttl === -2) {
-      this.knownExpiry.delete(sid);
+    const session = raw === null || pttl === -2 ? null : parse(raw);
+    if (!session) {
+      this.known.delete(sid);
       return null;
     }
-    const session = parse(raw);
     // -1 (a key without a TTL) counts as due, so the next touch gives it one.
     const expiresAt = pttl < 0 ? 0 : sentAt + pttl;
-    if (session) (session as Read)[EXPIRES_AT] = expiresAt;
-    if (pttl >= 0) this.knownExpiry.set(sid, expiresAt);
+    (session as Read)[EXPIRES_AT] = expiresAt;
+    this.known.set(sid, { expiresAt, userId: session.user?.id });
     return session;
   }
 

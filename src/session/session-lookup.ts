@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { serialize } from 'cookie';
-import { LRUCache } from 'lru-cache';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
@@ -23,12 +22,6 @@ export class SessionLookup {
   private readonly absoluteMs: number;
   /** `Set-Cookie` that expires the cookie, built once. */
   private readonly expiredCookie: string;
-  /**
-   * The user of each session this replica read lately from a remote store. A session's user
-   * never changes, so a caller may start that user's work while the store is still answering;
-   * a session found ended is forgotten at once.
-   */
-  private readonly users = new LRUCache<string, string>({ max: 10_000 });
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
@@ -58,18 +51,13 @@ export class SessionLookup {
   ): Promise<SessionUser> {
     const sid = this.sessionId(req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
-    // A local store answers at once: nothing to overlap, nothing to remember.
-    const known = this.store.remote ? this.users.get(sid) : undefined;
+    const known = this.store.knownUser(sid);
     if (known !== undefined) expected?.(known);
     const data = await this.store.lookup(sid);
-    if (data === null) {
-      this.users.delete(sid);
-      throw new BffError('UNAUTHORIZED');
-    }
+    if (data === null) throw new BffError('UNAUTHORIZED');
     const now = Date.now();
     const user = liveUser(data, this.absoluteMs, now);
     if (user === undefined) {
-      this.users.delete(sid);
       // Past its absolute timeout: removed now rather than left to idle out.
       this.store.destroy(sid, () => undefined);
       this.metrics.sessionEnded('absolute');
@@ -78,12 +66,10 @@ export class SessionLookup {
     }
     // A number comparison for every session that has no refresh token or is not due.
     if (this.recheck.isDue(data, now) && !(await this.recheck.check(sid, data, requestId))) {
-      this.users.delete(sid);
       res.setHeader('Set-Cookie', this.expiredCookie);
       throw new BffError('UNAUTHORIZED');
     }
     this.store.keepAlive(sid, data);
-    if (this.store.remote && known !== user.id) this.users.set(sid, user.id);
     return user;
   }
 }

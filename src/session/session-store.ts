@@ -22,8 +22,12 @@ type Loaded = SessionData & { [LOADED_FROM]?: SessionData };
  * memory store by default, a shared store (Redis) when one is configured.
  */
 export abstract class SessionStore extends Store {
-  /** Across the network: a read costs a round trip, worth overlapping with other work. */
-  abstract readonly remote: boolean;
+  /**
+   * The user `sid` belonged to when this replica last read it, if the store is across the
+   * network and remembers: a session's user never changes, so work for that user may run beside
+   * the read, which alone decides. undefined for a store that answers at once.
+   */
+  abstract knownUser(sid: string): string | undefined;
 
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;
