@@ -26,13 +26,25 @@ function outcome(req: IncomingMessage, res: ServerResponse, line: object): objec
 }
 
 /**
- * Log lines are written to stdout in batches of about 4 KiB, and at least every 250 ms: one
- * write per request costs a wake-up of libuv's thread pool each, which at one connection was
- * the proxied path's dearest step after the sockets. On exit, even on an uncaught exception, the
+ * Log lines are written to stdout in batches of about 4 KiB, and at least every 250 ms, by the
+ * event loop itself: a line per write cost a system call per request, and handing each batch to
+ * libuv's thread pool cost two thread wake-ups per batch (docs/benchmarks.md, "What each change
+ * bought"). Like `console.log` on a pipe, a reader that stops reading stalls the process rather
+ * than letting unwritten lines grow without bound. On exit, even on an uncaught exception, the
  * batch is flushed; a process killed outright (SIGKILL, the OOM killer) loses at most 250 ms.
  */
-const stdoutInBatches = (): DestinationStream =>
-  fileDestination({ dest: 1, minLength: 4096, periodicFlush: 250 });
+const stdoutInBatches = (): DestinationStream => {
+  const stream = fileDestination({ dest: 1, minLength: 4096, periodicFlush: 250, sync: true });
+  // pino flushes at exit only the streams it writes asynchronously; this one holds a batch too.
+  process.once('exit', () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // stdout is already closed: there is nowhere left to write to.
+    }
+  });
+  return stream;
+};
 
 /**
  * JSON logs on stdout, one line per request with its id, trace id, user, status, latency and
