@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -351,13 +352,26 @@ describe('deploy kit: compose.yaml', () => {
 });
 
 describe('deploy kit: the start command', () => {
-  it('is the same in the Dockerfile and `npm start`, with the young-generation cap', () => {
+  it('is the same in the Dockerfile and `npm start`, with the garbage-collector settings', () => {
     const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m);
     const argv = JSON.parse(cmd?.[1] ?? '[]') as string[];
-    expect(argv).toEqual(['node', '--max-semi-space-size=8', 'dist/main.js']);
+    expect(argv).toEqual([
+      'node',
+      '--max-semi-space-size=8',
+      '--no-allocation-site-pretenuring',
+      'dist/main.js',
+    ]);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts.start).toBe(argv.join(' '));
+  });
+
+  it("uses only flags this Node accepts (V8's flags change between releases)", () => {
+    const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m);
+    const flags = (JSON.parse(cmd?.[1] ?? '[]') as string[]).slice(1, -1);
+    const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 });
