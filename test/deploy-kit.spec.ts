@@ -352,9 +352,14 @@ describe('deploy kit: compose.yaml', () => {
 });
 
 describe('deploy kit: the start command', () => {
-  it('is the same in the Dockerfile and `npm start`, with the garbage-collector settings', () => {
+  /** The Dockerfile's `CMD`, as an argv. */
+  const startCommand = (): string[] => {
     const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m);
-    const argv = JSON.parse(cmd?.[1] ?? '[]') as string[];
+    return JSON.parse(cmd?.[1] ?? '[]') as string[];
+  };
+
+  it('is the same in the Dockerfile and `npm start`, with the garbage-collector settings', () => {
+    const argv = startCommand();
     expect(argv).toEqual([
       'node',
       '--max-semi-space-size=8',
@@ -368,8 +373,7 @@ describe('deploy kit: the start command', () => {
   });
 
   it("uses only flags this Node accepts (V8's flags change between releases)", () => {
-    const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m);
-    const flags = (JSON.parse(cmd?.[1] ?? '[]') as string[]).slice(1, -1);
+    const flags = startCommand().slice(1, -1);
     const run = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
