@@ -131,12 +131,7 @@ export class Metrics {
   /** Gather answered a request sent with the key of this fingerprint. */
   upstreamResponse(keyFingerprint: string, status: number): void {
     const key = FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown';
-    let answered = this.upstreamSeries.get(key);
-    if (answered === undefined) {
-      answered = this.upstreamRequests.labels({ key });
-      this.upstreamSeries.set(key, answered);
-    }
-    answered.inc();
+    this.upstreamRequests.inc({ key });
     if (REJECTIONS.has(status)) this.upstreamRejections.inc({ key, status: String(status) });
   }
 
@@ -175,9 +170,6 @@ export class Metrics {
     }
     series.observe(seconds);
   }
-
-  /** Gather's answers counted per key, bound once per fingerprint (one per key ever held). */
-  private readonly upstreamSeries = new Map<string, Counter.Internal>();
 
   /** The proxied path's histogram series, bound once per method and status (a bounded set). */
   private readonly proxiedSeries = new Map<
