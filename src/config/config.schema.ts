@@ -62,7 +62,10 @@ export const configSchema = z.object({
     shutdownGraceSeconds: int(0),
   }),
   gather: z.object({
-    baseUrl: z.url({ protocol: /^https?$/ }),
+    // `/api/gather/<path>` goes to `<baseUrl>/<path>`: a query or fragment would land mid-URL.
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => !/[?#]/.test(url), 'must have no query or fragment'),
     timeoutMs: positive,
     keyRefreshSeconds: positive,
     apiKey: keySourceSchema,

@@ -112,6 +112,15 @@ describe('loadConfig', () => {
     expect(found.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('refuses a GATHER_BASE_URL with a query or fragment (paths are appended to it)', () => {
+    for (const url of ['https://gather.example/qsi?tenant=a', 'https://gather.example/qsi#x']) {
+      expect(problems({ ...base, GATHER_BASE_URL: url })).toEqual([
+        'GATHER_BASE_URL (gather.baseUrl): must have no query or fragment',
+      ]);
+    }
+    expect(problems({ ...base, GATHER_BASE_URL: 'https://gather.example/qsi/' })).toEqual([]);
+  });
+
   it('refuses a missing or placeholder SESSION_SECRET', () => {
     expect(problems({ GATHER_API_KEY: KEY })).toContain(
       'SESSION_SECRET: required (32 or more random characters)',

@@ -86,8 +86,10 @@ export class GatherForwarder implements OnApplicationShutdown {
       ? new HttpsAgent(agentOptions)
       : new HttpAgent(agentOptions);
     const options: Options<IncomingMessage, ServerResponse> = {
-      // A URL, not the string: the library parses a string target on every request.
-      target: this.base,
+      // A URL, not the string: the library parses a string target on every request. Only the
+      // origin: the forwarder writes the whole path, as the library's join drops the slash of
+      // `/api/gather/` (`GATHER_BASE_URL/` would become `GATHER_BASE_URL`).
+      target: new URL(this.base.origin),
       changeOrigin: true,
       agent: this.agent,
       selfHandleResponse: true,
@@ -127,7 +129,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       traceparent: this.tracing.gatherCall(call.trace, req.method as string, target.path),
       tracestate: call.trace.tracestate,
     }) as IncomingHttpHeaders;
-    req.url = target.path + target.search;
+    req.url = this.basePath + target.path + target.search;
     (req as Forwarded)[CALL] = call;
     // Each attempt adds the proxy library's own 'close' listeners to the response; a replay after
     // a 401 or a retry would pass Node's leak-warning threshold of 10 on an ordinary request.

@@ -107,6 +107,18 @@ describe('ANY /api/gather/* — the proxy', () => {
       }
     });
 
+    it('forwards /api/gather/ to GATHER_BASE_URL/ with its slash, with or without a query', async () => {
+      for (const [path, upstream] of [
+        ['/api/gather/', '/qsi/gather/'],
+        ['/api/gather/?page=2', '/qsi/gather/?page=2'],
+        ['/api/gather/questions/', '/qsi/gather/questions/'],
+      ]) {
+        fake.reset();
+        expect((await call({ path })).status).toBe(200);
+        expect(fake.requests.map((r) => r.url)).toEqual([upstream]);
+      }
+    });
+
     it("answers with Gather's x-request-id and without its set-cookie, x-api-key or x-powered-by", async () => {
       fake.handle = (_req, res) => {
         res.writeHead(200, {
