@@ -148,6 +148,8 @@ export const configSchema = z.object({
     .object({
       /** OTLP/HTTP base URL; spans go to `<otlpEndpoint>/v1/traces`. Unset: nothing exported. */
       otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+      /** The spans' own URL, used as given; wins over `otlpEndpoint` (the SDK's rule). */
+      otlpTracesEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       /** `service.name` of the exported spans; `gather-bff` when unset. */
       serviceName: z.string().min(1).optional(),
       sampler: z

@@ -68,6 +68,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'OIDC_SESSION_CHECK_SECONDS', path: ['auth', 'oidcSessionCheckSeconds'] },
   { env: 'LOG_LEVEL', path: ['log', 'level'] },
   { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: ['tracing', 'otlpEndpoint'] },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', path: ['tracing', 'otlpTracesEndpoint'] },
   { env: 'OTEL_SERVICE_NAME', path: ['tracing', 'serviceName'] },
   { env: 'OTEL_TRACES_SAMPLER', path: ['tracing', 'sampler'], parse: (s) => s.toLowerCase() },
   { env: 'OTEL_TRACES_SAMPLER_ARG', path: ['tracing', 'samplerArg'] },

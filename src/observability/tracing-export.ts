@@ -55,7 +55,7 @@ interface ExportedTrace extends RequestTrace {
 
 /**
  * OTLP/HTTP export with the OpenTelemetry SDK: a server span per proxied request and a client
- * span per call to Gather, to `<endpoint>/v1/traces` (JSON); the SDK's own OTEL_EXPORTER_OTLP_*
+ * span per call to Gather, to `tracesUrl` (JSON); the SDK's own OTEL_EXPORTER_OTLP_*
  * and OTEL_RESOURCE_ATTRIBUTES variables apply. Spans are made here, not by instrumenting
  * node:http, so nothing else pays for them. Attributes are method, path, route, Gather's
  * address and statuses: never a header, a query string, a key or a session.
@@ -69,13 +69,13 @@ export class ExportingTracing extends Tracing {
   private readonly gatherPort: number;
 
   constructor(
-    config: AppConfig['tracing'] & { otlpEndpoint: string },
+    config: AppConfig['tracing'] & { tracesUrl: string },
     gatherBaseUrl: string,
     ids: IdPool,
     sampled: SamplingRule,
   ) {
     super(ids);
-    const { otlpEndpoint, serviceName } = config;
+    const { tracesUrl, serviceName } = config;
     this.gather = new URL(gatherBaseUrl);
     this.gatherPath = this.gather.pathname.replace(/\/$/, '');
     this.gatherPort = Number(this.gather.port || (this.gather.protocol === 'https:' ? 443 : 80));
@@ -105,9 +105,7 @@ export class ExportingTracing extends Tracing {
       }),
       toString: () => config.sampler,
     };
-    const exporter = new OTLPTraceExporter({
-      url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces`,
-    });
+    const exporter = new OTLPTraceExporter({ url: tracesUrl });
     this.provider = new TracerProvider({
       resource,
       sampler,

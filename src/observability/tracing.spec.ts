@@ -121,12 +121,14 @@ describe('tracing configuration', () => {
     expect(
       load({
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/spans',
         OTEL_SERVICE_NAME: 'bff-eu',
         OTEL_TRACES_SAMPLER: 'ParentBased_TraceIdRatio',
         OTEL_TRACES_SAMPLER_ARG: '0.25',
       }).tracing,
     ).toEqual({
       otlpEndpoint: 'http://collector:4318',
+      otlpTracesEndpoint: 'http://traces:4318/spans',
       serviceName: 'bff-eu',
       sampler: 'parentbased_traceidratio',
       samplerArg: 0.25,
@@ -138,9 +140,11 @@ describe('tracing configuration', () => {
       OTEL_TRACES_SAMPLER: 'jaeger_remote',
       OTEL_TRACES_SAMPLER_ARG: '2',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '/v1/traces',
     });
     expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
       'OTEL_EXPORTER_OTLP_ENDPOINT (tracing.otlpEndpoint)',
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (tracing.otlpTracesEndpoint)',
       'OTEL_TRACES_SAMPLER (tracing.sampler)',
       'OTEL_TRACES_SAMPLER_ARG (tracing.samplerArg)',
     ]);

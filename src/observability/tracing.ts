@@ -100,7 +100,7 @@ export async function createTracing(
   config: AppConfig['tracing'],
   gatherBaseUrl: string,
 ): Promise<Tracing> {
-  const { otlpEndpoint, sampler, samplerArg } = config;
+  const { otlpEndpoint, otlpTracesEndpoint, sampler, samplerArg } = config;
   let ratio = (_traceId: string): boolean => false;
   if (sampler.endsWith('traceidratio')) {
     const { SamplingDecision, TraceIdRatioBasedSampler } = await import('@opentelemetry/sdk-trace');
@@ -109,7 +109,10 @@ export async function createTracing(
       byRatio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
   }
   const rule = samplingRule(sampler, ratio);
-  if (otlpEndpoint === undefined) return new LocalTracing(new IdPool(), rule);
+  const tracesUrl =
+    otlpTracesEndpoint ??
+    (otlpEndpoint === undefined ? undefined : `${otlpEndpoint.replace(/\/$/, '')}/v1/traces`);
+  if (tracesUrl === undefined) return new LocalTracing(new IdPool(), rule);
   const { ExportingTracing } = await import('./tracing-export.js');
-  return new ExportingTracing({ ...config, otlpEndpoint }, gatherBaseUrl, new IdPool(), rule);
+  return new ExportingTracing({ ...config, tracesUrl }, gatherBaseUrl, new IdPool(), rule);
 }

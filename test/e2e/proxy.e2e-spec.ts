@@ -108,11 +108,12 @@ describe('ANY /api/gather/* — the proxy', () => {
     });
 
     it('forwards /api/gather/ to GATHER_BASE_URL/ with its slash, with or without a query', async () => {
-      for (const [path, upstream] of [
+      const expected: [string, string][] = [
         ['/api/gather/', '/qsi/gather/'],
         ['/api/gather/?page=2', '/qsi/gather/?page=2'],
         ['/api/gather/questions/', '/qsi/gather/questions/'],
-      ]) {
+      ];
+      for (const [path, upstream] of expected) {
         fake.reset();
         expect((await call({ path })).status).toBe(200);
         expect(fake.requests.map((r) => r.url)).toEqual([upstream]);

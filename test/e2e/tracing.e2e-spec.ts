@@ -142,17 +142,23 @@ describe('W3C trace context on the proxied path', () => {
 });
 
 describe('OTLP export', () => {
-  /** Starts an exporting app, runs `use`, closes the app (which flushes its spans). */
+  /**
+   * Starts an exporting app, runs `use`, closes the app (which flushes its spans). With
+   * `tracesPath`, the collector takes spans there only and the app is told so through
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, beside the usual OTEL_EXPORTER_OTLP_ENDPOINT.
+   */
   async function withExportingApp(
     env: Record<string, string>,
     use: (t: TestApp, cookie: string) => Promise<void>,
+    tracesPath?: string,
   ): Promise<{ spans: ReceivedSpan[]; bodies: string[]; cookie: string }> {
-    const otlp = await startFakeOtlp();
+    const otlp = await startFakeOtlp(tracesPath);
     try {
       const t = await startTestApp({
         GATHER_BASE_URL: fake.baseUrl,
         AUTH_LOCAL_USERS_FILE: usersFile,
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
+        ...(tracesPath && { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.endpoint}${tracesPath}` }),
         ...env,
       });
       let cookie = '';
@@ -220,6 +226,19 @@ describe('OTLP export', () => {
     for (const secret of [cookieValue, sessionId, 'qapi_browserKEY', 'browser-token']) {
       expect(all).not.toContain(secret);
     }
+  });
+
+  it('sends spans to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, ahead of the base endpoint', async () => {
+    const { spans } = await withExportingApp(
+      {},
+      async (t, cookie) => {
+        const headers = { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, traceparent: CONTINUED };
+        expect((await send(t.url, { path: '/api/gather/a', headers })).status).toBe(200);
+      },
+      '/collector/spans',
+    );
+    const ofTrace = spans.filter((s) => s.traceId === TRACE);
+    expect(ofTrace.map((s) => s.kind).sort()).toEqual([2, 3]);
   });
 
   it('names the service from OTEL_SERVICE_NAME and exports nothing a sampler refuses', async () => {

@@ -17,7 +17,7 @@ export interface ReceivedSpan {
 export interface FakeOtlp {
   /** What to give the BFF as OTEL_EXPORTER_OTLP_ENDPOINT. */
   readonly endpoint: string;
-  /** The body of every POST to /v1/traces, as received. */
+  /** The body of every POST to the traces path, as received. */
   readonly bodies: string[];
   /** Every span received so far. */
   spans(): ReceivedSpan[];
@@ -50,17 +50,17 @@ const attributesOf = (list: OtlpAttribute[] = []): Record<string, unknown> =>
   Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 
 /**
- * A collector on loopback that accepts OTLP/HTTP JSON trace exports at /v1/traces and keeps
+ * A collector on loopback that accepts OTLP/HTTP JSON trace exports at `tracesPath` and keeps
  * them; anything else gets 404.
  */
-export async function startFakeOtlp(): Promise<FakeOtlp> {
+export async function startFakeOtlp(tracesPath = '/v1/traces'): Promise<FakeOtlp> {
   const bodies: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+      if (req.method !== 'POST' || req.url !== tracesPath) {
         res.writeHead(404).end();
         return;
       }
