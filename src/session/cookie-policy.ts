@@ -18,7 +18,7 @@ export interface TransactionCookiePolicy {
 export interface BffCookies {
   /** The signed session id. */
   readonly session: SessionCookiePolicy;
-  /** The sealed OIDC sign-ins in progress. */
+  /** The sealed OIDC sign-ins in progress: one cookie each, `<name>_<tag>`. */
   readonly transaction: TransactionCookiePolicy;
 }
 

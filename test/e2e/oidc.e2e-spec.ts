@@ -17,7 +17,10 @@ import {
   sessionCookieOf,
   setCookiesOf,
   signInWithOidc,
+  startOidcLogin,
   throughProvider,
+  transactionCookiesIn,
+  TRANSACTION_COOKIE,
   type SetCookie,
 } from '../support/oidc-browser';
 import { signIn, writeUsersFile } from '../support/session';
@@ -48,11 +51,21 @@ async function startLogin(browser: OidcBrowser, returnTo?: string): Promise<Logi
   return { authorizationUrl: new URL(res.headers.get('location') as string), res };
 }
 
-/** A failed callback: 401, the transaction cookie cleared, and no session cookie set. */
-async function expectRefusedCallback(res: Response): Promise<void> {
+/**
+ * A failed callback: 401 and no session cookie; the one cookie it may touch is the transaction
+ * cookie its `state` names, which it clears (`cleared`: that cookie was sent).
+ */
+async function expectRefusedCallback(res: Response, cleared?: string): Promise<void> {
   const cookies = setCookiesOf(res);
   await expectBffError(res, 401, 'UNAUTHORIZED');
-  expect(cookies.map((c) => [c.name, c.deletes])).toEqual([['gather_oidc', true]]);
+  expect(cookies.map((c) => [c.name, c.deletes])).toEqual(cleared ? [[cleared, true]] : []);
+}
+
+/** The one sign-in in progress in `browser`'s jar, as [cookie name, sealed value]. */
+function onlyTransaction(browser: OidcBrowser): [string, string] {
+  const cookies = transactionCookiesIn(browser.jar(TEST_ORIGIN));
+  expect(cookies).toHaveLength(1);
+  return cookies[0] as [string, string];
 }
 
 const me = (t: TestApp, cookie: string) => fetch(`${t.url}/auth/me`, { headers: { cookie } });
@@ -123,8 +136,8 @@ describe('OIDC sign-in against a real provider', () => {
     const { res } = await startLogin(new OidcBrowser(t.url));
     const cookies = setCookiesOf(res);
     expect(cookies).toHaveLength(1);
+    expect(cookies[0]?.name).toMatch(TRANSACTION_COOKIE);
     expect(cookies[0]).toMatchObject({
-      name: 'gather_oidc',
       attributes: ['Max-Age=600', 'Path=/', 'HttpOnly', 'SameSite=Lax'],
       deletes: false,
     });
@@ -132,23 +145,26 @@ describe('OIDC sign-in against a real provider', () => {
     const value = (cookies[0] as SetCookie).value;
     const state = new URL(res.headers.get('location') as string).searchParams.get('state');
     expect(value).not.toContain(state);
+    expect(cookies[0]?.name).not.toContain(state);
     expect(Buffer.from(value.slice(3), 'base64url').toString('latin1')).not.toContain(state);
   });
 
   it('signs in end to end: returnTo honoured, a Strict session cookie, the transaction cookie cleared', async () => {
     const browser = new OidcBrowser(t.url);
-    const res = await signInWithOidc(browser, 'ada', '/questions?tab=mine#top');
+    const authorizationUrl = await startOidcLogin(browser, '/questions?tab=mine#top');
+    const [transaction] = onlyTransaction(browser);
+    const res = await browser.request(await throughProvider(browser, authorizationUrl, 'ada'));
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/questions?tab=mine#top');
     expect(res.headers.get('cache-control')).toBe('no-store');
     const cookies = setCookiesOf(res);
-    expect(cookies.map((c) => [c.name, c.deletes]).sort()).toEqual([
-      ['gather_oidc', true],
+    expect(cookies.map((c) => [c.name, c.deletes])).toEqual([
+      [transaction, true],
       ['gather_session', false],
     ]);
     const session = cookies.find((c) => c.name === 'gather_session') as SetCookie;
     expect(session.attributes).toEqual(['Path=/', 'HttpOnly', 'SameSite=Strict']);
-    expect(browser.jar(TEST_ORIGIN).has('gather_oidc')).toBe(false);
+    expect(transactionCookiesIn(browser.jar(TEST_ORIGIN))).toEqual([]);
   });
 
   it('/auth/me shows the mapped user (team from OIDC_TEAM_CLAIM) and no token; the proxy works', async () => {
@@ -206,7 +222,7 @@ describe('OIDC sign-in against a real provider', () => {
     const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
     const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
-    browser.jar(TEST_ORIGIN).delete('gather_oidc');
+    browser.jar(TEST_ORIGIN).delete(onlyTransaction(browser)[0]);
     await expectRefusedCallback(await browser.request(callback));
   });
 
@@ -214,28 +230,28 @@ describe('OIDC sign-in against a real provider', () => {
     const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
     const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
-    const transaction = browser.jar(TEST_ORIGIN).get('gather_oidc') as string;
+    const [name, transaction] = onlyTransaction(browser);
     expect((await browser.request(callback)).status).toBe(302);
 
     // The same URL again: the browser no longer has the transaction cookie.
     await expectRefusedCallback(await browser.request(callback));
     // An attacker who kept both the URL and the cookie.
     const replay = await fetch(`${t.url}${new URL(callback).pathname}${new URL(callback).search}`, {
-      headers: { cookie: `gather_oidc=${transaction}` },
+      headers: { cookie: `${name}=${transaction}` },
       redirect: 'manual',
     });
-    await expectRefusedCallback(replay);
+    await expectRefusedCallback(replay, name);
   });
 
   it('refuses a forged transaction cookie', async () => {
     const browser = new OidcBrowser(t.url);
     const { authorizationUrl } = await startLogin(browser);
     const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
-    const jar = browser.jar(TEST_ORIGIN);
-    const sealed = Buffer.from((jar.get('gather_oidc') as string).slice(3), 'base64url');
+    const [name, value] = onlyTransaction(browser);
+    const sealed = Buffer.from(value.slice(3), 'base64url');
     sealed[20] = (sealed[20] as number) ^ 1;
-    jar.set('gather_oidc', `v1.${sealed.toString('base64url')}`);
-    await expectRefusedCallback(await browser.request(callback));
+    browser.jar(TEST_ORIGIN).set(name, `v1.${sealed.toString('base64url')}`);
+    await expectRefusedCallback(await browser.request(callback), name);
   });
 
   it('answers a provider error (the user cancels at the provider) with 401 and no session', async () => {
@@ -243,7 +259,8 @@ describe('OIDC sign-in against a real provider', () => {
     const { authorizationUrl } = await startLogin(browser);
     const callback = await throughProvider(browser, authorizationUrl.href, { cancel: true });
     expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
-    await expectRefusedCallback(await browser.request(callback));
+    const [name] = onlyTransaction(browser);
+    await expectRefusedCallback(await browser.request(callback), name);
   });
 
   it.each([
@@ -332,8 +349,8 @@ describe('an expired login transaction', () => {
     const callback = await throughProvider(browser, authorizationUrl.href, 'ada');
     await sleep(1100);
     // The test's jar ignores Max-Age and still sends the cookie: the server must refuse it.
-    expect(browser.jar(TEST_ORIGIN).has('gather_oidc')).toBe(true);
-    await expectRefusedCallback(await browser.request(callback));
+    const [name] = onlyTransaction(browser);
+    await expectRefusedCallback(await browser.request(callback), name);
   });
 });
 
@@ -349,7 +366,7 @@ describe('the transaction cookie with COOKIE_SECURE=true behind a TLS proxy', ()
     await idp?.close();
   });
 
-  it('is __Host-gather_oidc, Secure and still SameSite=Lax', async () => {
+  it('is __Host-gather_oidc_<tag>, Secure and still SameSite=Lax', async () => {
     const res = await fetch(`${t.url}/auth/login`, {
       headers: { 'x-forwarded-proto': 'https' },
       redirect: 'manual',
@@ -357,7 +374,7 @@ describe('the transaction cookie with COOKIE_SECURE=true behind a TLS proxy', ()
     expect(res.status).toBe(302);
     expect(setCookiesOf(res)).toEqual([
       {
-        name: '__Host-gather_oidc',
+        name: expect.stringMatching(/^__Host-gather_oidc_[\w-]{16}$/) as unknown,
         value: expect.stringMatching(/^v1\.[\w-]+$/) as unknown,
         attributes: ['Max-Age=600', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'],
         deletes: false,

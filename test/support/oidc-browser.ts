@@ -122,6 +122,13 @@ export async function throughProvider(
   throw new Error('the provider never redirected back to the BFF');
 }
 
+/** A login transaction cookie's name (one per sign-in in progress, named after its state). */
+export const TRANSACTION_COOKIE = /^(?:__Host-)?gather_oidc_[\w-]{16}$/;
+
+/** The login transaction cookies a jar holds, as [name, value]. */
+export const transactionCookiesIn = (jar: Map<string, string>): [string, string][] =>
+  [...jar].filter(([name]) => TRANSACTION_COOKIE.test(name));
+
 /** `GET /auth/login`: the provider's authorization URL the BFF redirected to. */
 export async function startOidcLogin(browser: OidcBrowser, returnTo?: string): Promise<string> {
   const query = returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`;

@@ -1,26 +1,28 @@
 import { parse } from 'cookie';
 import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
 import type { LoginTransaction, LoginTransactions } from './login-transaction';
 import type { TransactionCookiePolicy } from './oidc-cookie';
 
 /** Sign-ins one browser may have in progress at once (one per tab); the oldest goes first. */
 export const MAX_TRANSACTIONS = 5;
-/** Longest cookie value kept: browsers drop a cookie over about 4 kB whole, not in part. */
-const MAX_VALUE_LENGTH = 3800;
-/** Between sealed transactions: neither base64url nor `.`, and allowed in a cookie value. */
-const SEPARATOR = '~';
 
 /**
- * The sign-ins in progress as the browser carries them: one cookie holding each transaction
- * sealed on its own, so every `GET /auth/login` of several tabs keeps its own transaction and
- * each callback takes only the one its `state` names (docs/contract.md, Sessions: "Several
- * tabs"). Taken transactions, expired ones and those beyond MAX_TRANSACTIONS leave the cookie.
+ * The sign-ins in progress as the browser carries them: one cookie per transaction, named after
+ * its `state` (`<name>_<tag>`), so that `GET /auth/login`s of several tabs sent at the same
+ * moment each keep their own (one shared cookie rewritten per login keeps only the last
+ * writer's), and each callback takes only the one its `state` names (docs/contract.md, Sessions:
+ * "Several tabs"). Beyond MAX_TRANSACTIONS the oldest are expired.
  */
 export class TransactionCookie {
+  private readonly prefix: string;
+
   constructor(
     private readonly transactions: LoginTransactions,
     private readonly policy: TransactionCookiePolicy,
-  ) {}
+  ) {
+    this.prefix = `${policy.name}_`;
+  }
 
   /** Starts a transaction and hands it to the browser beside the ones still in progress. */
   issue(
@@ -29,44 +31,47 @@ export class TransactionCookie {
     fields: Omit<LoginTransaction, 'createdAt'>,
   ): LoginTransaction {
     const transaction = this.transactions.create(fields);
-    const kept = this.live(req).slice(-(MAX_TRANSACTIONS - 1));
-    this.write(res, [...kept, this.transactions.seal(transaction)]);
+    for (const name of this.beyondLimit(req)) this.clear(res, name);
+    res.cookie(this.nameFor(transaction.state), this.transactions.seal(transaction), {
+      ...this.policy.options,
+      maxAge: this.policy.maxAgeMs,
+    });
     return transaction;
   }
 
   /**
    * The transaction this callback's `state` names, if it is valid; it is used up whatever
-   * happens next. The others stay for their own callbacks. A callback that names none clears
-   * the cookie.
+   * happens next, and its cookie cleared. The other tabs' cookies stay for their own callbacks.
    */
   take(req: Request, res: Response): LoginTransaction | undefined {
     const state = typeof req.query.state === 'string' ? req.query.state : undefined;
-    const sealed = this.sealedValues(req);
-    const mine = sealed.find((value) => this.transactions.peek(value)?.state === state);
-    const transaction = mine === undefined ? undefined : this.transactions.take(mine);
-    const rest = transaction ? this.live(req) : [];
-    if (rest.length > 0) this.write(res, rest);
-    else res.clearCookie(this.policy.name, this.policy.options);
-    return transaction;
+    if (state === undefined) return undefined;
+    const name = this.nameFor(state);
+    const sealed = parse(req.headers.cookie ?? '')[name];
+    if (sealed === undefined) return undefined;
+    this.clear(res, name);
+    const transaction = this.transactions.take(sealed);
+    return transaction?.state === state ? transaction : undefined;
   }
 
-  private sealedValues(req: Request): string[] {
-    const value = parse(req.headers.cookie ?? '')[this.policy.name];
-    return value === undefined ? [] : value.split(SEPARATOR).slice(-MAX_TRANSACTIONS * 2);
+  /** A state's cookie name: a digest, so the name neither carries the state nor grows with it. */
+  private nameFor(state: string): string {
+    return this.prefix + createHash('sha256').update(state).digest('base64url').slice(0, 16);
   }
 
-  /** The browser's transactions still usable now, oldest first. */
-  private live(req: Request): string[] {
-    return this.sealedValues(req).filter((value) => this.transactions.peek(value) !== undefined);
+  /** The browser's transaction cookies to expire so that a new one keeps it at the limit. */
+  private beyondLimit(req: Request): string[] {
+    const cookies = parse(req.headers.cookie ?? '');
+    const mine = Object.keys(cookies).filter((name) => name.startsWith(this.prefix));
+    // Unusable ones (expired, used, forged) count as the oldest.
+    const created = new Map(
+      mine.map((name) => [name, this.transactions.peek(cookies[name])?.createdAt ?? 0]),
+    );
+    mine.sort((a, b) => (created.get(a) as number) - (created.get(b) as number));
+    return mine.slice(0, Math.max(0, mine.length - (MAX_TRANSACTIONS - 1)));
   }
 
-  private write(res: Response, sealed: string[]): void {
-    // Newest last; drop the oldest while the value would be too long for a browser to keep.
-    let kept = sealed;
-    while (kept.length > 1 && kept.join(SEPARATOR).length > MAX_VALUE_LENGTH) kept = kept.slice(1);
-    res.cookie(this.policy.name, kept.join(SEPARATOR), {
-      ...this.policy.options,
-      maxAge: this.policy.maxAgeMs,
-    });
+  private clear(res: Response, name: string): void {
+    res.clearCookie(name, this.policy.options);
   }
 }
