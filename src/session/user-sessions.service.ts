@@ -5,6 +5,7 @@ import type { SessionEndReason } from '../observability/metrics.service';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
+import { liveUser } from './session-user';
 
 /** A session as its user or an operator sees it: never its id, never a token. */
 export interface SessionView {
@@ -22,24 +23,31 @@ export interface SessionView {
 @Injectable()
 export class UserSessions {
   private readonly handles: SessionHandles;
+  private readonly absoluteMs: number;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
     @Inject(SessionEvents) private readonly events: SessionEvents,
   ) {
-    this.handles = new SessionHandles(config.get('session', { infer: true }).secrets);
+    const session = config.get('session', { infer: true });
+    this.handles = new SessionHandles(session.secrets);
+    this.absoluteMs = session.absoluteTimeoutSeconds * 1000;
   }
 
   handleOf(sid: string): string {
     return this.handles.of(sid);
   }
 
-  /** The user's live sessions, oldest first. */
+  /**
+   * The user's live sessions, oldest first: not those past their absolute timeout, which the
+   * in-memory store keeps until they idle out (any use of one ends it).
+   */
   async list(userId: string): Promise<Array<SessionView & { sid: string }>> {
     const sessions = await this.store.sessionsOf(userId);
+    const now = Date.now();
     return sessions
-      .filter(({ data }) => data.user?.id === userId)
+      .filter(({ data }) => liveUser(data, this.absoluteMs, now)?.id === userId)
       .sort((a, b) => (a.data.createdAt ?? 0) - (b.data.createdAt ?? 0))
       .map(({ sid, data, lastSeenAt }) => ({
         sid,
