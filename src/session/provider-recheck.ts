@@ -25,7 +25,10 @@ export interface ProviderRefresher {
   refresh(refreshToken: string): Promise<RefreshOutcome>;
 }
 
-/** How long one replica holds a session's re-check to itself. */
+/**
+ * Longest a replica holds a session's re-check to itself: released when the check is done, this
+ * bound only frees the lock of a replica that died holding it.
+ */
 const LOCK_MS = 15_000;
 export const RECHECK_LOCK_PREFIX = 'gbff:lock:recheck:';
 
@@ -34,8 +37,10 @@ export const RECHECK_LOCK_PREFIX = 'gbff:lock:recheck:';
  * "Provider re-check"): on use, at most every OIDC_SESSION_CHECK_SECONDS, the refresh token is
  * used once at the provider. A refusal ends the session; an unreachable provider does not (a
  * warn line). One re-check per session at a time: in this process (one promise per session) and
- * across replicas (a short Redis lock; a replica that does not get it lets the request through,
- * the holder ends the session if it must).
+ * across replicas (a Redis lock; a replica that does not get it lets the request through, the
+ * holder ends the session if it must). The holder reads the session again first: a check that
+ * finished since the caller read it has moved `checkedAt`, and may have rotated the token, which
+ * the provider would refuse if refreshed a second time.
  */
 @Injectable()
 export class ProviderRecheck {
@@ -88,9 +93,28 @@ export class ProviderRecheck {
     data: SessionData,
     requestId: string | undefined,
   ): Promise<boolean> {
+    if (!this.refresher || data.refreshToken === undefined) return true;
+    const lockKey = await this.lock(sid);
+    if (lockKey === undefined) return true;
+    try {
+      const current = await this.store.lookup(sid);
+      // Ended meanwhile (a refusal seen by another request or replica, a logout).
+      if (current === null) return false;
+      if (!this.isDue(current, Date.now())) return true;
+      return await this.refresh(sid, current, requestId);
+    } finally {
+      await this.unlock(lockKey);
+    }
+  }
+
+  /** Refreshes the session's token at the provider and records the outcome. */
+  private async refresh(
+    sid: string,
+    data: SessionData,
+    requestId: string | undefined,
+  ): Promise<boolean> {
     const token = data.refreshToken === undefined ? undefined : this.seal.open(data.refreshToken);
     if (!this.refresher || token === undefined) return true;
-    if (!(await this.lock(sid))) return true;
     const outcome = await this.refresher.refresh(token);
     switch (outcome.kind) {
       case 'refused':
@@ -114,18 +138,31 @@ export class ProviderRecheck {
     return true;
   }
 
-  /** The cross-replica lock of one session's re-check; always granted without Redis. */
-  private async lock(sid: string): Promise<boolean> {
-    if (!this.redis) return true;
+  /**
+   * Takes the cross-replica lock of one session's re-check: its key, or undefined when another
+   * replica holds it. Without Redis the in-process promise is the lock ('' here).
+   */
+  private async lock(sid: string): Promise<string | undefined> {
+    if (!this.redis) return '';
     const key = RECHECK_LOCK_PREFIX + createHash('sha256').update(sid).digest('hex');
     try {
       const set = await withDeadline(
         this.redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: LOCK_MS } }),
         REDIS_COMMAND_TIMEOUT_MS,
       );
-      return set === 'OK';
+      return set === 'OK' ? key : undefined;
     } catch {
       throw new BffError('SERVICE_UNAVAILABLE', 'Sessions are unavailable');
     }
+  }
+
+  /**
+   * Releases a lock taken by `lock`. Unconditionally: the refresh it covered is bounded by the
+   * provider's timeout, well inside LOCK_MS, so the lock is still this replica's. A failed
+   * release leaves it to expire.
+   */
+  private async unlock(key: string): Promise<void> {
+    if (!this.redis || key === '') return;
+    await withDeadline(this.redis.del(key), REDIS_COMMAND_TIMEOUT_MS).catch(() => undefined);
   }
 }

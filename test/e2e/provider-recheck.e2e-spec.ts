@@ -132,6 +132,17 @@ describe('provider re-check with refresh tokens, two replicas on one Redis', () 
     expect(metrics).toMatch(/^bff_sessions_ended_total\{reason="provider"\} 1$/m);
   });
 
+  it('checks again one interval after a check, not once a lock expires: a refusal then ends the session', async () => {
+    const cookie = await signIn('alan');
+    await sleep(CHECK_SECONDS * 1000 + 100);
+    const before = idp.refreshes();
+    expect((await record(await proxied(a, cookie))).status).toBe(200);
+    expect(idp.refreshes()).toBe(before + 1);
+    idp.disableAccount('alan');
+    await sleep(CHECK_SECONDS * 1000 + 100);
+    expect((await record(await proxied(b, cookie))).status).toBe(401);
+  });
+
   it('an unreachable provider does not end the session; a warn line says so', async () => {
     const cookie = await signIn('ada');
     await idp.close();

@@ -8,6 +8,7 @@ export const IDP_ACCOUNTS: Readonly<Record<string, Readonly<Record<string, unkno
   ada: { name: 'Ada Lovelace', email: 'ada@example.test', groups: ['team-a', 'team-z'] },
   // No `name` (the BFF falls back to preferred_username) and no team.
   grace: { preferred_username: 'grace.h', email: 'grace@example.test', groups: [] },
+  alan: { name: 'Alan Turing', email: 'alan@example.test', groups: ['team-a'] },
 };
 
 export const IDP_CLIENT_ID = 'gather-bff';
