@@ -34,8 +34,13 @@ export function sendError(
   }
   const body = JSON.stringify(envelopeOf(err, requestId, timestamp));
   for (const name of res.getHeaderNames()) {
-    // Headers a handler set for a success (content type, upstream ones) do not belong on an error.
-    if (name.startsWith('content-') || name === 'etag' || name === 'last-modified')
+    // Headers a handler set for a success (content type, upstream ones) do not belong on an
+    // error; the security policy (also `content-`) does.
+    if (
+      (name.startsWith('content-') && !name.startsWith('content-security-policy')) ||
+      name === 'etag' ||
+      name === 'last-modified'
+    )
       res.removeHeader(name);
   }
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);

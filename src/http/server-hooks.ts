@@ -3,7 +3,14 @@ import type { Duplex } from 'node:stream';
 import { BffError } from './error-codes';
 import { envelopeOf, sendError } from './envelope';
 import { assignRequestId } from './request-id';
+import { proxiedSecurityHeaders } from './security-headers';
 import { randomUUID } from 'node:crypto';
+
+/**
+ * On the answers written here, before any route has run: the strictest set (the proxied
+ * path's), as these may answer a request for any path.
+ */
+const SECURITY_HEADERS = proxiedSecurityHeaders();
 
 /** A complete raw HTTP response with the envelope, for sockets Node never made a response for. */
 function rawEnvelope(err: BffError): string {
@@ -11,6 +18,7 @@ function rawEnvelope(err: BffError): string {
   const body = JSON.stringify(envelopeOf(err, id));
   return [
     `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}`,
+    ...Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}`),
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     `X-Request-Id: ${id}`,
@@ -19,6 +27,24 @@ function rawEnvelope(err: BffError): string {
     '',
     body,
   ].join('\r\n');
+}
+
+function answerExpectationFailed(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  sendError(res, assignRequestId(req, res), new BffError('EXPECTATION_FAILED'));
+}
+
+/**
+ * Answers 417 to an `Expect` other than `100-continue` that Node let through to the request
+ * handlers: on HTTP/1.0, or beside `100-continue` (Node then sent 100 Continue). True when it
+ * answered.
+ */
+export function refusedExpectation(req: IncomingMessage, res: ServerResponse): boolean {
+  const expect = req.headers.expect;
+  if (expect === undefined || expect.trim().toLowerCase() === '100-continue') return false;
+  answerExpectationFailed(req, res);
+  return true;
 }
 
 /**
@@ -39,10 +65,7 @@ export function installServerErrorHooks(server: Server): void {
     socket.end(rawEnvelope(new BffError('METHOD_NOT_ALLOWED')));
   });
   // Node answers an unknown Expect with a bare 417 of its own unless someone listens.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    res.setHeader('Connection', 'close');
-    sendError(res, assignRequestId(req, res), new BffError('EXPECTATION_FAILED'));
-  });
+  server.on('checkExpectation', answerExpectationFailed);
 }
 
 /** Longest wait for a request's headers (docs/contract.md, "Error codes": 408). */
@@ -83,6 +106,7 @@ export function routeAheadOfExpress(
   ) => void)[];
   server.removeAllListeners('request');
   const route = (req: IncomingMessage, res: ServerResponse): void => {
+    if (refusedExpectation(req, res)) return;
     if (req.url?.startsWith(prefix)) handler(req, res);
     else for (const listener of express) listener(req, res);
   };

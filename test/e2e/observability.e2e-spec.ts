@@ -4,7 +4,7 @@ import { MetricsServer } from '../../src/observability/metrics-server';
 import { Readiness } from '../../src/observability/readiness';
 import { startTestApp, TEST_KEY, type TestApp } from '../support/start-app';
 import { freePort } from '../support/free-port';
-import type { Envelope } from '../support/http';
+import { rawExchange, type Envelope } from '../support/http';
 
 const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -149,6 +149,18 @@ describe('the metrics listener', () => {
     const res = await fetch(metricsUrl, { method: 'POST' });
     await expectEnvelope(res, 405, 'METHOD_NOT_ALLOWED');
     expect(res.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it.each([
+    ['an unmet Expect', 'GET /metrics HTTP/1.1\r\nHost: x\r\nExpect: x-magic\r\n\r\n', 417],
+    ['a malformed header line', 'GET /metrics HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400],
+    ['CONNECT', 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n', 405],
+  ])('answers %s in the envelope, as the public listener does', async (_case, bytes, status) => {
+    const answer = await rawExchange(new URL(metricsUrl).origin, bytes);
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    const id = /^x-request-id: (\S+)$/im.exec(answer)?.[1];
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Envelope;
+    expect(body.meta.requestId).toBe(id);
   });
 });
 

@@ -2,7 +2,14 @@ import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
-import { send, type Envelope, type RawRequest, type RawResponse, UUID } from '../support/http';
+import {
+  rawExchange,
+  send,
+  type Envelope,
+  type RawRequest,
+  type RawResponse,
+  UUID,
+} from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
@@ -314,7 +321,37 @@ describe('ANY /api/gather/* under attack', () => {
     const env = res.json<Envelope>();
     expect(env.error.code).toBe('EXPECTATION_FAILED');
     expect(res.headers['x-request-id']).toBe(env.meta.requestId);
+    expect(res.headers['content-security-policy']).toBe(
+      "default-src 'none'; frame-ancestors 'none'; sandbox",
+    );
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['on HTTP/1.0', 'HTTP/1.0', 'x-magic'],
+    ['beside 100-continue', 'HTTP/1.1', '100-continue, x-magic'],
+  ])('answers 417 to an unmet Expect %s too, forwarding nothing', async (_case, version, value) => {
+    const answer = await rawExchange(
+      t.url,
+      `GET /api/gather/questions ${version}\r\nHost: 127.0.0.1\r\nExpect: ${value}\r\n` +
+        `Origin: ${TEST_ORIGIN}\r\nX-CSRF: 1\r\nCookie: ${cookie}\r\n\r\n`,
+    );
+    // Node may first send 100 Continue for the second; the final answer is the envelope.
+    expect(answer).toMatch(/(^|\r\n\r\n)HTTP\/1\.1 417 /);
+    expect(answer).toContain('"code":"EXPECTATION_FAILED"');
+    expect(answer).toMatch(/^x-content-type-options: nosniff$/im);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("answers what Node's parser refuses with the envelope and the security headers", async () => {
+    const answer = await rawExchange(t.url, 'GET /api/gather/a b c\r\nHost: x\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"BAD_REQUEST"');
+    expect(answer).toMatch(/^x-content-type-options: nosniff$/im);
+    expect(answer).toMatch(
+      /^content-security-policy: default-src 'none'; frame-ancestors 'none'; sandbox$/im,
+    );
   });
 
   it('never shows the key in a response or a log line', () => {

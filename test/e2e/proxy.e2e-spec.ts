@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import {
@@ -7,7 +6,14 @@ import {
   gatherError,
   type FakeGather,
 } from '../fakes/fake-gather';
-import { send, type Envelope, type RawRequest, type RawResponse, UUID } from '../support/http';
+import {
+  rawExchange,
+  send,
+  type Envelope,
+  type RawRequest,
+  type RawResponse,
+  UUID,
+} from '../support/http';
 import { freePort } from '../support/free-port';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
@@ -398,6 +404,13 @@ describe('ANY /api/gather/* — the proxy', () => {
       expect(foreign.status).toBe(403);
       expect(foreign.json<Envelope>().error.code).toBe('FORBIDDEN_ORIGIN');
       expect(fake.requests).toHaveLength(0);
+      // The BFF's own answers on the proxied path are sandboxed like Gather's.
+      for (const res of [noSession, noCsrf, foreign]) {
+        expect(res.headers['content-security-policy']).toBe(
+          "default-src 'none'; frame-ancestors 'none'; sandbox",
+        );
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+      }
     });
   });
 
@@ -446,19 +459,6 @@ describe('ANY /api/gather/* — the proxy', () => {
     expect(t.logs()).not.toContain(TEST_KEY);
   });
 });
-
-/** Writes bytes on a fresh connection and returns what comes back until the server closes. */
-async function rawExchange(baseUrl: string, bytes: string): Promise<string> {
-  const { createConnection } = await import('node:net');
-  const url = new URL(baseUrl);
-  const socket = createConnection(Number(url.port), url.hostname);
-  socket.write(bytes);
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.setTimeout(3000, () => socket.destroy());
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** A POST whose body arrives in chunks without a Content-Length. */
 function chunkedPost(

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createConnection } from 'node:net';
 
 export interface RawResponse {
   readonly status: number;
@@ -70,4 +72,19 @@ export async function expectBffError(res: Response, status: number, code: string
   expect(body.meta.requestId).toMatch(UUID);
   expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
   expect(res.headers.get('cache-control')).toBe('no-store');
+}
+
+/**
+ * Writes bytes on a fresh connection and returns what comes back until the server closes (or
+ * 3 s pass): for what node:http will not send, such as a malformed request line.
+ */
+export async function rawExchange(baseUrl: string, bytes: string): Promise<string> {
+  const url = new URL(baseUrl);
+  const socket = createConnection(Number(url.port), url.hostname);
+  socket.write(bytes);
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.setTimeout(3000, () => socket.destroy());
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('utf8');
 }
