@@ -278,7 +278,9 @@ export class GatherForwarder implements OnApplicationShutdown {
   ): Promise<void> {
     if (!call.retried && call.key) {
       call.retried = true;
-      const fresh = await this.keys.reloadAfterRejection(call.key).catch(() => undefined);
+      const fresh = await this.keys
+        .reloadAfterRejection(call.key, { requestId: call.requestId, userId: call.user?.id })
+        .catch(() => undefined);
       if (fresh && !call.res.destroyed) {
         call.key = fresh;
         call.req.headers['x-api-key'] = fresh.value;
@@ -293,6 +295,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     if (meta.code) details.upstreamCode = meta.code;
     audit('key.rejected', {
       key: call.key?.fingerprint,
+      userId: call.user?.id,
       requestId: call.requestId,
       gatherRequestId: id,
     });

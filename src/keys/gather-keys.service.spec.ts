@@ -268,6 +268,8 @@ describe('GatherKeys', () => {
   });
 
   describe('reloadAfterRejection', () => {
+    /** The request whose 401 led to the reload. */
+    const CAUSE = { requestId: 'req-1' };
     let source: FakeSource;
     let keys: GatherKeys;
     let metrics: Metrics;
@@ -286,7 +288,7 @@ describe('GatherKeys', () => {
       let open!: () => void;
       source.gate = new Promise((resolve) => (open = resolve));
       source.value = MAIN_2;
-      const calls = Array.from({ length: 20 }, () => keys.reloadAfterRejection(held));
+      const calls = Array.from({ length: 20 }, () => keys.reloadAfterRejection(held, CAUSE));
       open();
       const results = await Promise.all(calls);
       expect(source.reads).toBe(1);
@@ -298,7 +300,7 @@ describe('GatherKeys', () => {
     it('resolves undefined, after one read, when the source still holds the refused key', async () => {
       let open!: () => void;
       source.gate = new Promise((resolve) => (open = resolve));
-      const calls = Array.from({ length: 20 }, () => keys.reloadAfterRejection(held));
+      const calls = Array.from({ length: 20 }, () => keys.reloadAfterRejection(held, CAUSE));
       open();
       expect(await Promise.all(calls)).toEqual(Array.from({ length: 20 }, () => undefined));
       expect(source.reads).toBe(1);
@@ -306,14 +308,14 @@ describe('GatherKeys', () => {
 
     it('answers a key already replaced with its replacement, without another read', async () => {
       source.value = MAIN_2;
-      const fresh = await keys.reloadAfterRejection(held);
-      expect(await keys.reloadAfterRejection(held)).toBe(fresh);
+      const fresh = await keys.reloadAfterRejection(held, CAUSE);
+      expect(await keys.reloadAfterRejection(held, CAUSE)).toBe(fresh);
       expect(source.reads).toBe(1);
     });
 
     it('keeps the last good key, logs by fingerprint and counts a failed reload', async () => {
       source.value = new Error('permission denied (HTTP 403)');
-      expect(await keys.reloadAfterRejection(held)).toBeUndefined();
+      expect(await keys.reloadAfterRejection(held, CAUSE)).toBeUndefined();
       expect(keys.keyFor({ method: 'GET' })).toBe(held);
       expect(keys.ready).toBe(true);
       expect(logs.filter((l) => l.level === 'warn')).toEqual([
@@ -336,7 +338,7 @@ describe('GatherKeys', () => {
 
     it('treats a reloaded value that is not a qapi_ key as a failed reload', async () => {
       source.value = 'garbage-from-a-half-written-file';
-      expect(await keys.reloadAfterRejection(held)).toBeUndefined();
+      expect(await keys.reloadAfterRejection(held, CAUSE)).toBeUndefined();
       expect(keys.keyFor({ method: 'GET' })).toBe(held);
       expect(JSON.stringify(logs)).not.toContain('garbage-from-a-half-written-file');
       expect(await metrics.text()).toContain(
@@ -352,7 +354,7 @@ describe('GatherKeys', () => {
       });
       await built.keys.onModuleInit();
       expect(
-        await built.keys.reloadAfterRejection(built.keys.keyFor({ method: 'GET' })),
+        await built.keys.reloadAfterRejection(built.keys.keyFor({ method: 'GET' }), CAUSE),
       ).toBeUndefined();
       expect(env.reads).toBe(1);
       await built.keys.onModuleDestroy();
@@ -360,7 +362,7 @@ describe('GatherKeys', () => {
 
     it('resolves undefined for a key it never handed out', async () => {
       expect(
-        await keys.reloadAfterRejection({ value: MAIN, fingerprint: fingerprint(MAIN) }),
+        await keys.reloadAfterRejection({ value: MAIN, fingerprint: fingerprint(MAIN) }, CAUSE),
       ).toBeUndefined();
       expect(source.reads).toBe(0);
     });
@@ -373,6 +375,7 @@ describe('GatherKeys', () => {
       team.value = `${TEAM_A}-new`;
       const fresh = await built.keys.reloadAfterRejection(
         built.keys.keyFor({ method: 'GET', team: 'team-a' }),
+        CAUSE,
       );
       expect(fresh?.value).toBe(`${TEAM_A}-new`);
       expect([main.reads, team.reads]).toEqual([1, 2]);

@@ -38,6 +38,12 @@ interface Slot {
  * failed re-read keeps the last good key. The proxy asks for a key per request and never sees
  * where it came from.
  */
+/** The request whose 401 made a key be read again, for the audit line. */
+export interface ReloadCause {
+  readonly requestId: string;
+  readonly userId?: string;
+}
+
 @Injectable()
 export class GatherKeys implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(GatherKeys.name);
@@ -115,13 +121,14 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
   /**
    * Gather answered 401 to `rejected`: re-read its source (one read shared by every caller
    * meanwhile) and resolve the new key if it differs, else undefined. A key already replaced
-   * since the request started resolves to its replacement without another read.
+   * since the request started resolves to its replacement without another read. `cause` names
+   * the request on the audit line of a rotation it finds.
    */
-  async reloadAfterRejection(rejected: HeldKey): Promise<HeldKey | undefined> {
+  async reloadAfterRejection(rejected: HeldKey, cause: ReloadCause): Promise<HeldKey | undefined> {
     const slot = this.issuedBy.get(rejected);
     if (!slot || !slot.source.reloadable) return undefined;
     if (slot.current && slot.current.value !== rejected.value) return slot.current;
-    await this.reload(slot);
+    await this.reload(slot, cause);
     return slot.current && slot.current.value !== rejected.value ? slot.current : undefined;
   }
 
@@ -144,7 +151,7 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A re-read after start-up: at most one per slot at a time; a failure keeps the last key. */
-  private reload(slot: Slot): Promise<void> {
+  private reload(slot: Slot, cause?: ReloadCause): Promise<void> {
     slot.reading ??= (async () => {
       const previous = slot.current;
       const error = await this.read(slot);
@@ -159,6 +166,7 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
           key: slot.current?.fingerprint,
           previousKey: previous?.fingerprint,
           source: slot.source.name,
+          ...cause,
         });
       }
     })().finally(() => (slot.reading = undefined));

@@ -116,6 +116,9 @@ describe('keys on the wire', () => {
         key: fingerprint(accepted),
         previousKey: fingerprint(oldKey),
         source: 'GATHER_API_KEY_FILE',
+        // The request whose 401 led to the reload.
+        requestId: fake.requests[0]!.headers['x-request-id'],
+        userId: 'ada',
       });
     });
 
@@ -148,6 +151,7 @@ describe('keys on the wire', () => {
       expect(rejected).toHaveLength(1);
       expect(rejected[0]).toMatchObject({
         key: fingerprint(accepted),
+        userId: 'ada',
         requestId: fake.requests[0]!.headers['x-request-id'],
         gatherRequestId: env.meta.requestId,
       });
