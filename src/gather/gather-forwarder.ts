@@ -157,8 +157,10 @@ export class GatherForwarder implements OnApplicationShutdown {
       proxyReq.destroy();
     };
     // The head has one deadline (a socket idle timer would restart with every byte of a head
-    // sent a byte at a time); once it is in, the idle timer bounds each pause in the body.
-    const headDeadline = setTimeout(expire, this.timeoutMs);
+    // sent a byte at a time), counted from the first attempt; once the head is in, the idle
+    // timer bounds each pause in the body.
+    call.headDueAt ??= Date.now() + this.timeoutMs;
+    const headDeadline = setTimeout(expire, Math.max(0, call.headDueAt - Date.now()));
     proxyReq.once('response', () => {
       clearTimeout(headDeadline);
       proxyReq.setTimeout(this.timeoutMs, expire);
@@ -191,6 +193,11 @@ export class GatherForwarder implements OnApplicationShutdown {
     }
     void this.collect(proxyRes).then((body) => {
       if (res.destroyed) return;
+      // Refused keys are the BFF's to answer, whatever the body (cut short when too long or slow).
+      if (status === 401) {
+        if (!proxyRes.complete) proxyRes.destroy();
+        return this.onRejected(call, body ?? Buffer.alloc(0), headerId);
+      }
       if (body === undefined) {
         if (this.head(call, status, proxyRes.headers, headerId)) {
           proxyRes.pipe(res);
@@ -198,7 +205,6 @@ export class GatherForwarder implements OnApplicationShutdown {
         } else proxyRes.destroy();
         return;
       }
-      if (status === 401) return this.onRejected(call, body, headerId);
       const id = usableRequestId(readGatherError(body).requestId) ?? headerId;
       if (this.head(call, status, proxyRes.headers, id, body.length)) res.end(body);
     });
@@ -302,24 +308,35 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.fail(call, new BffError('UPSTREAM_UNAUTHORIZED', undefined, details), id, meta.timestamp);
   }
 
-  /** Reads an error body whole when it is small; undefined once it outgrows MAX_ERROR_BODY. */
+  /**
+   * Reads an error body whole when it is small and comes within GATHER_TIMEOUT_MS; undefined
+   * once it outgrows MAX_ERROR_BODY or that time (what was read is put back, to stream through):
+   * a body sent slowly must not keep the browser without an answer.
+   */
   private collect(proxyRes: IncomingMessage): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      const giveUp = (): void => {
+        clearTimeout(late);
+        proxyRes.pause();
+        proxyRes.off('data', onData);
+        if (size > 0) proxyRes.unshift(Buffer.concat(chunks));
+        resolve(undefined);
+      };
       const onData = (chunk: Buffer): void => {
         chunks.push(chunk);
         size += chunk.length;
-        if (size > MAX_ERROR_BODY) {
-          proxyRes.pause();
-          proxyRes.off('data', onData);
-          proxyRes.unshift(Buffer.concat(chunks));
-          resolve(undefined);
-        }
+        if (size > MAX_ERROR_BODY) giveUp();
+      };
+      const late = setTimeout(giveUp, this.timeoutMs);
+      const done = (): void => {
+        clearTimeout(late);
+        resolve(Buffer.concat(chunks));
       };
       proxyRes.on('data', onData);
-      proxyRes.once('end', () => resolve(Buffer.concat(chunks)));
-      proxyRes.once('error', () => resolve(Buffer.concat(chunks)));
+      proxyRes.once('end', done);
+      proxyRes.once('error', done);
     });
   }
 

@@ -36,6 +36,11 @@ export interface ProxyCall {
   body?: Buffer;
   /** Gather's request id, when Gather answered with a usable one. */
   gatherRequestId?: string;
+  /**
+   * `Date.now()` by which Gather's response head must be in, set by the first attempt: a retry
+   * or a replay gets what is left of it, not a deadline of its own.
+   */
+  headDueAt?: number;
   /** Gather did not answer within GATHER_TIMEOUT_MS. */
   timedOut: boolean;
   /** Replayed once already after Gather refused the key. */

@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { FakeVault } from '../fakes/fake-vault';
@@ -7,6 +9,7 @@ import { freePort } from '../support/free-port';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { tempDir } from '../support/temp-dir';
 import { until } from '../support/until';
 
 /** Short, so hangs end quickly; the assertions scale with it rather than with the clock. */
@@ -233,6 +236,118 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
 
   it('never shows the key in a response or a log line', () => {
     expect(t.logs()).not.toContain(TEST_KEY);
+  });
+});
+
+describe('Gather slow across attempts: one deadline per request, not per attempt', () => {
+  // Long enough that the cut at the deadline and a second full deadline are seconds apart.
+  const TIMEOUT_MS = 3000;
+  /** Most that a cut at the deadline may take past it on a busy machine. */
+  const SLACK_MS = 1300;
+  const oldKey = 'qapi_oldKEY0123456789abcdefgh';
+  const newKey = 'qapi_newKEY0123456789abcdefgh';
+  let t: TestApp;
+  let cookie: string;
+  let keyFile: string;
+  let gather: { baseUrl: string; close(): Promise<void> };
+  /** What the stand-in does with each request: `n` counts requests, on any connection. */
+  let behave: (s: Socket, request: string, n: number) => void;
+  let requests = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (fn: () => void, ms: number): void => void timers.add(setTimeout(fn, ms));
+
+  beforeAll(async () => {
+    // Each request arrives in one read here (small, on loopback).
+    gather = await startRawServer((s) =>
+      s.on('data', (c: Buffer) => behave(s, c.toString('latin1'), requests++)),
+    );
+    keyFile = join(await tempDir('gather-key-'), 'key');
+    await writeFile(keyFile, `${oldKey}\n`);
+    t = await startTestApp({
+      GATHER_BASE_URL: gather.baseUrl,
+      GATHER_API_KEY: undefined,
+      GATHER_API_KEY_FILE: keyFile,
+      AUTH_LOCAL_USERS_FILE: await writeUsersFile([
+        { ...USER, name: 'Ada', email: 'a@example.com' },
+      ]),
+      GATHER_TIMEOUT_MS: String(TIMEOUT_MS),
+    });
+    cookie = await signIn(t, USER.username, USER.password);
+  });
+  beforeEach(() => {
+    requests = 0;
+  });
+  afterEach(() => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+  });
+  afterAll(async () => {
+    await t.close();
+    await gather.close();
+  });
+
+  it('a GET retried after a reset late in the wait still ends at the first deadline', async () => {
+    // The first attempt's connection is reset unanswered near the deadline; the retry's hangs.
+    behave = (s, _request, n) => {
+      if (n === 0) later(() => s.resetAndDestroy(), TIMEOUT_MS * 0.9);
+    };
+    const res = await attempt(t, cookie, '/api/gather/x', 'GET', 4 * TIMEOUT_MS);
+    expect(requests).toBe(2);
+    expect(res.status).toBe(504);
+    expect(res.elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  });
+
+  it('a replay after the key was refused late in the wait still ends at the first deadline', async () => {
+    behave = (s, request) => {
+      if (!request.includes(oldKey)) return; // the replay, with the new key: never answered
+      later(() => {
+        const body =
+          '{"error":{"code":"UNAUTHORIZED","message":"bad key"},"meta":{"requestId":"g-1"}}';
+        void writeFile(keyFile, `${newKey}\n`).then(() =>
+          s.write(`HTTP/1.1 401 Unauthorized\r\nContent-Length: ${body.length}\r\n\r\n${body}`),
+        );
+      }, TIMEOUT_MS * 0.9);
+    };
+    const res = await attempt(t, cookie, '/api/gather/x', 'GET', 4 * TIMEOUT_MS);
+    expect(requests).toBe(2);
+    expect(res.status).toBe(504);
+    expect(res.elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  });
+
+  it('passes an error body Gather sends slowly through once the deadline passes, head first', async () => {
+    const body = 'x'.repeat(12);
+    behave = (s) => {
+      s.write(`HTTP/1.1 500 Internal Server Error\r\nContent-Length: ${body.length}\r\n\r\n`);
+      // One byte every half deadline: no pause is too long, but the whole takes six deadlines.
+      let sent = 0;
+      const tick = (): void => {
+        if (s.destroyed || sent === body.length) return;
+        s.write(body[sent++] as string);
+        later(tick, TIMEOUT_MS / 2);
+      };
+      tick();
+    };
+    const startedAt = Date.now();
+    const { port } = new URL(t.url);
+    const headAt = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/gather/slow-error',
+          agent: false,
+          headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+        },
+        (res) => {
+          expect(res.statusCode).toBe(500);
+          resolve(Date.now() - startedAt);
+          res.destroy();
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(headAt).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   });
 });
 
