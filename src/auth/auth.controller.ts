@@ -18,7 +18,6 @@ import { requestIdOf } from '../http/request-id';
 import { UserSessions, type SessionView } from '../session/user-sessions.service';
 import { OidcClient } from './oidc/oidc-client.service';
 import { publicUser, type PublicUser } from './public-user';
-import { RequestOriginGuard } from './request-origin.guard';
 import { SessionGuard } from './session.guard';
 
 interface MeResponse {
@@ -26,7 +25,11 @@ interface MeResponse {
   session: { expiresAt: string };
 }
 
-/** The session routes every login method shares: who am I, my sessions, and log out. */
+/**
+ * The session routes every login method shares: who am I, my sessions, and log out. The two
+ * that change state get their origin and X-CSRF checks from AuthModule's middleware, ahead of
+ * the session.
+ */
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -66,7 +69,7 @@ export class AuthController {
   /** Ends one of the caller's sessions: 204, or 404 NOT_FOUND when `id` is not one of theirs. */
   @Delete('sessions/:id')
   @HttpCode(204)
-  @UseGuards(RequestOriginGuard, SessionGuard)
+  @UseGuards(SessionGuard)
   async revoke(@Req() req: Request, @Param('id') id: string): Promise<void> {
     const userId = (req.user as Express.User).id;
     if (!(await this.userSessions.endByHandle(userId, id, 'revoked', requestIdOf(req)))) {
@@ -81,7 +84,6 @@ export class AuthController {
    */
   @Post('logout')
   @HttpCode(200)
-  @UseGuards(RequestOriginGuard)
   async logout(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,

@@ -18,12 +18,14 @@ import { JsonBodyInterceptor } from './json-body.interceptor';
 import { LocalCredentials } from './local-credentials.service';
 import { LocalLoginEnabledGuard } from './local-login-enabled.guard';
 import { publicUser, type PublicUser } from './public-user';
-import { RequestOriginGuard } from './request-origin.guard';
 import { LoginRateLimitGuard } from '../rate-limit/login-rate-limit.guard';
 
 const loginBody = z.object({ username: z.string(), password: z.string() });
 
-/** `POST /auth/login`: username and password against AUTH_LOCAL_USERS_FILE. */
+/**
+ * `POST /auth/login`: username and password against AUTH_LOCAL_USERS_FILE. Origin and X-CSRF
+ * are checked ahead of the session, by AuthModule's middleware, once the route exists.
+ */
 @Controller('auth')
 export class LocalLoginController {
   constructor(
@@ -34,7 +36,7 @@ export class LocalLoginController {
 
   @Post('login')
   @HttpCode(200)
-  @UseGuards(LocalLoginEnabledGuard, RequestOriginGuard, LoginRateLimitGuard)
+  @UseGuards(LocalLoginEnabledGuard, LoginRateLimitGuard)
   @UseInterceptors(JsonBodyInterceptor)
   async login(@Req() req: Request): Promise<{ user: PublicUser }> {
     const body = loginBody.safeParse(req.body);

@@ -5,7 +5,7 @@ import { BffError } from '../http/error-codes';
  * The cross-site defences of state-changing routes, in the contract's order (docs/contract.md,
  * "Check order"): the origin first (a foreign `Origin`, or a browser saying
  * `Sec-Fetch-Site: cross-site`), then the `X-CSRF` header, which a cross-site form or simple
- * request cannot send. Shared by the Nest guard and the proxied path.
+ * request cannot send. Shared by the `/auth` middleware and the proxied path.
  */
 export function checkRequestOrigin(
   headers: IncomingHttpHeaders,

@@ -1,4 +1,4 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
 import { AdminSessions } from '../observability/admin-sessions';
@@ -8,7 +8,6 @@ import type { RedisClient } from '../redis/redis-client';
 import { MemorySessionStore } from './memory-session.store';
 import { RedisSessionStore } from './redis-session.store';
 import { SessionStoreReadiness } from './session-readiness';
-import { SessionMiddleware } from './session.middleware';
 import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
 import { ProviderRecheck } from './provider-recheck';
@@ -21,6 +20,8 @@ import { UserSessions } from './user-sessions.service';
  * Owns server-side sessions: the store behind `SessionStore` (Redis, shared by every replica,
  * when REDIS_URL is set; bounded memory otherwise), the cookie policy and the express-session
  * middleware. Global because every guarded route reads the session through `SessionService`.
+ * AuthModule mounts the middleware on /auth only, behind the origin and CSRF checks; the proxied
+ * path reads the session through SessionLookup, without express-session.
  */
 @Global()
 @Module({
@@ -64,10 +65,4 @@ import { UserSessions } from './user-sessions.service';
     ProviderRecheck,
   ],
 })
-export class SessionModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    // Health, metrics and static pages never touch the session store; the proxied path reads
-    // it through SessionLookup, without express-session.
-    consumer.apply(SessionMiddleware).forRoutes('auth');
-  }
-}
+export class SessionModule {}
