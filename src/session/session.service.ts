@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
@@ -14,6 +14,8 @@ import { requestIdOf } from '../http/request-id';
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
 @Injectable()
 export class SessionService {
+  private readonly logger = new Logger('Sessions');
+  private warnedInsecure = false;
   private readonly idleMs: number;
   private readonly absoluteMs: number;
   private readonly cookie: SessionCookiePolicy;
@@ -68,6 +70,21 @@ export class SessionService {
       req.session.save((err: unknown) => (err ? reject(toError(err)) : resolve())),
     );
     this.events.started(user.id, method, requestIdOf(req));
+    this.warnIfCookieWithheld(req);
+  }
+
+  /**
+   * express-session sets no Secure cookie on a request that did not come over https: the
+   * sign-in succeeds, yet the browser holds no session. Said once, with what to change.
+   */
+  private warnIfCookieWithheld(req: Request): void {
+    if (this.warnedInsecure || !this.cookie.options.secure || req.secure) return;
+    this.warnedInsecure = true;
+    this.logger.warn(
+      { requestId: requestIdOf(req) },
+      'A sign-in arrived over plain http with COOKIE_SECURE=true: no session cookie was set. ' +
+        'Behind a TLS-terminating proxy set TRUST_PROXY; for plain http on localhost set COOKIE_SECURE=false.',
+    );
   }
 
   /** Destroys the session server-side (a replayed cookie finds nothing) and expires the cookie. */

@@ -288,6 +288,17 @@ describe('COOKIE_SECURE=true on a plain-http request', () => {
     const res = await login(t, ADA.username, ADA.password, { 'x-forwarded-proto': 'https' });
     expect(setCookies(res)).toEqual([]);
   });
+
+  it('says so in the log, once, with what to change', async () => {
+    await login(t, ADA.username, ADA.password);
+    const warnings = t
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('no session cookie was set'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] as string)).toMatchObject({ level: 40 });
+    expect(warnings[0]).toContain('TRUST_PROXY');
+  });
 });
 
 describe('session timeouts', () => {
