@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkRequestOrigin } from '../auth/request-origin';
 import type { AppConfig } from '../config/config.schema';
+import { BODY_IDLE_MS } from '../http/body-idle';
 import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
@@ -20,9 +21,6 @@ import type { ProxyCall } from './proxy-call';
 
 /** One check of the proxied path: refuses by throwing a BffError, else fills in `call`. */
 type Step = (call: ProxyCall) => void | Promise<void>;
-
-/** Longest silence inside a request body (docs/contract.md, "Error codes": 408). */
-export const BODY_IDLE_MS = 10_000;
 
 /**
  * `ANY /api/gather/*`: the proxied path, as one list of named checks composed once at start-up

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { watchBodyIdle } from '../http/body-idle';
 import { BffError } from '../http/error-codes';
 
 /**
@@ -63,7 +64,7 @@ export function readBody(
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (err: BffError | undefined): void => {
-      clearTimeout(timer);
+      stopIdle();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onBroken);
@@ -78,7 +79,6 @@ export function readBody(
         return finish(new BffError('SERVICE_UNAVAILABLE', 'Too many uploads in progress'));
       }
       chunks.push(chunk);
-      timer.refresh();
     };
     const onEnd = (): void =>
       finish(
@@ -88,7 +88,7 @@ export function readBody(
       );
     const onBroken = (): void =>
       finish(new BffError('BAD_REQUEST', 'Request body could not be read'));
-    const timer = setTimeout(() => finish(new BffError('REQUEST_TIMEOUT')), limits.idleMs);
+    const stopIdle = watchBodyIdle(req, limits.idleMs, finish);
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onBroken);

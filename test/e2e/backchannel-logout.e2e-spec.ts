@@ -4,7 +4,7 @@ import {
   startFakeIdp,
   type FakeIdp,
 } from '../fakes/oidc-provider';
-import { UUID, type Envelope } from '../support/http';
+import { expectBodyTimeout, openRaw, UUID, type Envelope } from '../support/http';
 import { OidcBrowser, formOf, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { until } from '../support/until';
@@ -127,6 +127,17 @@ describe('back-channel logout through the provider, two replicas on one Redis', 
     );
     expect((await me(a, cookie)).status).toBe(200);
   });
+
+  it('answers a form body silent for 10 s with 408 REQUEST_TIMEOUT and closes the connection', async () => {
+    const head = [
+      'POST /auth/backchannel-logout HTTP/1.1',
+      'Host: x',
+      'Content-Type: application/x-www-form-urlencoded',
+      'Content-Length: 100',
+      '\r\n',
+    ].join('\r\n');
+    expectBodyTimeout(await openRaw(a.url, `${head}logout_token=`, 20_000).answer);
+  }, 30_000);
 });
 
 describe('back-channel logout without OIDC', () => {

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 
 export interface RawResponse {
   readonly status: number;
@@ -74,17 +73,93 @@ export async function expectBffError(res: Response, status: number, code: string
   expect(res.headers.get('cache-control')).toBe('no-store');
 }
 
+/** What came back on a raw connection, with times counted from when it was opened. */
+export interface RawAnswer {
+  readonly text: string;
+  /** When the first byte of the answer arrived; undefined when none did. */
+  readonly answeredAfterMs: number | undefined;
+  /** When the server ended the connection; undefined when the test gave up first. */
+  readonly closedAfterMs: number | undefined;
+}
+
+/**
+ * Opens a connection and writes `bytes` (more can be written on `socket`); `answer` is what the
+ * server sends until it ends the connection, or until `giveUpMs`, when the test ends it instead.
+ */
+export function openRaw(
+  baseUrl: string,
+  bytes: string,
+  giveUpMs: number,
+): { socket: Socket; answer: Promise<RawAnswer> } {
+  const url = new URL(baseUrl);
+  const socket = createConnection(Number(url.port), url.hostname);
+  const openedAt = Date.now();
+  const chunks: Buffer[] = [];
+  let answeredAfterMs: number | undefined;
+  let gaveUp = false;
+  socket.on('error', () => undefined);
+  socket.on('data', (c: Buffer) => {
+    answeredAfterMs ??= Date.now() - openedAt;
+    chunks.push(c);
+  });
+  const giveUp = setTimeout(() => {
+    gaveUp = true;
+    socket.destroy();
+  }, giveUpMs);
+  const answer = new Promise<RawAnswer>((resolve) => {
+    socket.once('close', () => {
+      clearTimeout(giveUp);
+      resolve({
+        text: Buffer.concat(chunks).toString('utf8'),
+        answeredAfterMs,
+        closedAfterMs: gaveUp ? undefined : Date.now() - openedAt,
+      });
+    });
+  });
+  socket.write(bytes);
+  return { socket, answer };
+}
+
+/** Splits one raw HTTP/1.1 answer into status, lower-cased headers and body. */
+export function parseRawAnswer(text: string): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  const end = text.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(end + 4) };
+}
+
+/**
+ * A body that paused past 10 s: `408 REQUEST_TIMEOUT` in the envelope, answered after more than
+ * 10 s and by 14 s, and the connection closed by then (docs/contract.md, "Error codes": 408).
+ */
+export function expectBodyTimeout(answer: RawAnswer): void {
+  expect(answer.answeredAfterMs).toBeDefined();
+  expect(answer.closedAfterMs).toBeDefined();
+  expect(answer.answeredAfterMs).toBeGreaterThan(10_000);
+  expect(answer.answeredAfterMs).toBeLessThanOrEqual(14_000);
+  expect(answer.closedAfterMs).toBeLessThanOrEqual(14_000);
+  const res = parseRawAnswer(answer.text);
+  expect(res.status).toBe(408);
+  expect(res.headers.connection).toBe('close');
+  const body = JSON.parse(res.body) as Envelope;
+  expect(body.error.code).toBe('REQUEST_TIMEOUT');
+  expect(body.meta.requestId).toMatch(UUID);
+  expect(res.headers['x-request-id']).toBe(body.meta.requestId);
+  expect(res.headers['cache-control']).toBe('no-store');
+}
+
 /**
  * Writes bytes on a fresh connection and returns what comes back until the server closes (or
  * 3 s pass): for what node:http will not send, such as a malformed request line.
  */
 export async function rawExchange(baseUrl: string, bytes: string): Promise<string> {
-  const url = new URL(baseUrl);
-  const socket = createConnection(Number(url.port), url.hostname);
-  socket.write(bytes);
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.setTimeout(3000, () => socket.destroy());
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('utf8');
+  return (await openRaw(baseUrl, bytes, 3000).answer).text;
 }

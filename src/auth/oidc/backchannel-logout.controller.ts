@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { urlencoded, type Request, type Response } from 'express';
+import { parseBodyWithin } from '../../http/body-idle';
 import { BffError } from '../../http/error-codes';
 import { requestIdOf } from '../../http/request-id';
 import { UserSessions } from '../../session/user-sessions.service';
@@ -57,14 +58,18 @@ export class BackchannelLogoutController {
   }
 }
 
-/** The form body's `logout_token`; 400 BAD_REQUEST when there is none. */
-function logoutTokenOf(req: Request, res: Response): Promise<string> {
-  return new Promise((resolve, reject) => {
-    parseForm(req, res, (err?: unknown) => {
-      const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
-      if (err || typeof token !== 'string' || token === '') {
-        reject(new BffError('BAD_REQUEST', 'Expected a form body with logout_token'));
-      } else resolve(token);
-    });
-  });
+/** The form body's `logout_token`; 400 BAD_REQUEST when there is none, 408 when it stalls. */
+async function logoutTokenOf(req: Request, res: Response): Promise<string> {
+  const parsed = await parseBodyWithin(parseForm, req, res).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof BffError) throw err;
+      return false;
+    },
+  );
+  const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+  if (!parsed || typeof token !== 'string' || token === '') {
+    throw new BffError('BAD_REQUEST', 'Expected a form body with logout_token');
+  }
+  return token;
 }
