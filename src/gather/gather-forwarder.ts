@@ -191,13 +191,12 @@ export class GatherForwarder implements OnApplicationShutdown {
       setImmediate(() => this.answer(call, proxyRes, status, headerId));
       return;
     }
+    if (status === 401) {
+      void this.onRejected(call, proxyRes, headerId);
+      return;
+    }
     void this.collect(proxyRes).then((body) => {
       if (res.destroyed) return;
-      // Refused keys are the BFF's to answer, whatever the body (cut short when too long or slow).
-      if (status === 401) {
-        if (!proxyRes.complete) proxyRes.destroy();
-        return this.onRejected(call, body ?? Buffer.alloc(0), headerId);
-      }
       if (body === undefined) {
         if (this.head(call, status, proxyRes.headers, headerId)) {
           proxyRes.pipe(res);
@@ -275,25 +274,35 @@ export class GatherForwarder implements OnApplicationShutdown {
 
   /**
    * Gather refused the server's key. Reload it once (shared with concurrent requests) and, if it
-   * changed, replay the request; otherwise tell the browser it is the server's key, not its session.
+   * changed, replay the request; otherwise tell the browser it is the server's key, not its
+   * session, with Gather's request id from the refusal's body.
    */
   private async onRejected(
     call: ProxyCall,
-    body: Buffer,
+    proxyRes: IncomingMessage,
     headerId: string | undefined,
   ): Promise<void> {
+    // The refused attempt's connection: its body is read (or dropped) without its idle timer,
+    // as a pause in it must not end the browser's answer (the proxy library ends the answer
+    // when an unfinished Gather answer closes).
+    call.upstreamSocket?.setTimeout(0);
     if (!call.retried && call.key) {
       call.retried = true;
       const fresh = await this.keys
         .reloadAfterRejection(call.key, { requestId: call.requestId, userId: call.user?.id })
         .catch(() => undefined);
       if (fresh && !call.res.destroyed) {
+        // Not needed: drained, so that its connection is freed once Gather finishes it.
+        proxyRes.resume();
         call.key = fresh;
         call.req.headers['x-api-key'] = fresh.value;
         this.send(call);
         return;
       }
     }
+    // Cut short when too long or too slow: then the BFF's own id stands in for Gather's.
+    const body = (await this.collect(proxyRes)) ?? Buffer.alloc(0);
+    if (call.res.destroyed) return;
     const meta = readGatherError(body);
     const id = usableRequestId(meta.requestId) ?? headerId;
     call.gatherRequestId = id;

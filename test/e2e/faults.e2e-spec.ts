@@ -314,6 +314,24 @@ describe('Gather slow across attempts: one deadline per request, not per attempt
     expect(res.elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   });
 
+  it('reloads the key and replays when a 401 comes with a body sent slowly', async () => {
+    // Whatever key the BFF holds now is refused; the file then holds another.
+    const nextKey = 'qapi_nextKEY0123456789abcdefg';
+    behave = (s, _request, n) => {
+      if (n === 0) {
+        void writeFile(keyFile, `${nextKey}\n`).then(() => {
+          s.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\n\r\n{');
+          // The rest never comes within the deadline.
+          later(() => s.write('"a":1'), TIMEOUT_MS * 2);
+        });
+      } else s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}');
+    };
+    const res = await attempt(t, cookie, '/api/gather/x', 'GET', 4 * TIMEOUT_MS);
+    expect(requests).toBe(2);
+    expect([res.status, res.text, res.complete]).toEqual([200, '{}', true]);
+    expect(res.elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  });
+
   it('passes an error body Gather sends slowly through once the deadline passes, head first', async () => {
     const body = 'x'.repeat(12);
     behave = (s) => {
