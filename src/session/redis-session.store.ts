@@ -26,8 +26,12 @@ export interface RedisSessionStoreOptions {
 
 type Callback = (err?: unknown) => void;
 
-/** When the idle clock restarts lazily, how far it must move: a tenth of the idle timeout. */
-const REFRESH_FRACTION = 10;
+/**
+ * When the idle clock restarts lazily, how far it must move: a hundredth of the idle timeout, at
+ * most 5 s. A session may end that much early; a busy one costs one small write per interval.
+ */
+const REFRESH_FRACTION = 100;
+const MAX_REFRESH_MS = 5000;
 
 /** Sessions a replica remembers (about 150 bytes each); others are read in full. */
 const KNOWN_SESSIONS = 10_000;
@@ -64,7 +68,7 @@ type Read = SessionData & { [EXPIRES_AT]?: number };
  * Sessions shared by every replica: one JSON value per session under `gbff:sess:<id>`, whose
  * Redis TTL is the idle timeout (capped at the absolute one). Written with SET only at login and
  * when a route changes the session; an unchanged session restarts its idle clock with PEXPIRE,
- * and only once the clock would move by a tenth of the idle timeout, so a busy session costs one
+ * and only once the clock would move by REFRESH_FRACTION's interval, so a busy session costs one
  * small write per interval rather than one per request (it may therefore idle out up to that
  * much early; `idleDeadline` says exactly when). Every call has a deadline, and any failure is a
  * 503 SERVICE_UNAVAILABLE: never a request let through without its session.
@@ -101,7 +105,7 @@ export class RedisSessionStore extends SessionStore {
   ) {
     super();
     this.prefix = options.prefix ?? SESSION_KEY_PREFIX;
-    this.refreshMs = options.idleMs / REFRESH_FRACTION;
+    this.refreshMs = Math.min(options.idleMs / REFRESH_FRACTION, MAX_REFRESH_MS);
     this.logger = options.logger ?? new Logger('SessionStore');
   }
 

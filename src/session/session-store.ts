@@ -5,7 +5,7 @@ import { Store, type Session, type SessionData } from 'express-session';
 export interface IndexedSession {
   readonly sid: string;
   readonly data: SessionData;
-  /** Epoch ms of its last use, as far as the store knows (a Redis store: within a tenth of the idle timeout). */
+  /** Epoch ms of its last use, as far as the store knows (a Redis store: within a hundredth of the idle timeout, at most 5 s). */
   readonly lastSeenAt: number;
 }
 

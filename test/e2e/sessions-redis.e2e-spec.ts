@@ -189,7 +189,7 @@ describe('the idle clock with Redis: extended lazily, reported exactly', () => {
   beforeAll(async () => {
     redis = await spawnRedis();
     admin = await connectRedis(redis.url);
-    t = await startOn(redis, { SESSION_IDLE_TIMEOUT_SECONDS: '20' });
+    t = await startOn(redis, { SESSION_IDLE_TIMEOUT_SECONDS: '200' });
   });
   afterAll(async () => {
     await t.close();
@@ -203,23 +203,23 @@ describe('the idle clock with Redis: extended lazily, reported exactly', () => {
     return Date.parse(((await res.json()) as { session: { expiresAt: string } }).session.expiresAt);
   };
 
-  it('leaves the deadline alone within a tenth of the idle timeout, then moves it with PEXPIRE', async () => {
+  it('leaves the deadline alone within a hundredth of the idle timeout, then moves it with PEXPIRE', async () => {
     const loggedInAt = Date.now();
     const cookie = await signIn(t, ADA.username, ADA.password);
     // After the login, whose rate-limit counters write too.
     const before = await commandCalls(admin);
     await sleep(400);
-    // Well under 2 s (a tenth of 20) since login: no write; /auth/me reports the key's deadline.
+    // Well under 2 s (a hundredth of 200) since login: no write; /auth/me reports the key's deadline.
     const early = await expiresAt(cookie);
-    expect(early).toBeLessThan(Date.now() + 20_000 - 300);
-    expect(early).toBeGreaterThanOrEqual(loggedInAt + 20_000 - 50);
+    expect(early).toBeLessThan(Date.now() + 200_000 - 300);
+    expect(early).toBeGreaterThanOrEqual(loggedInAt + 200_000 - 50);
     await sleep(1800);
     const requestedAt = Date.now();
     const later = await expiresAt(cookie);
-    expect(later).toBeGreaterThanOrEqual(requestedAt + 20_000);
+    expect(later).toBeGreaterThanOrEqual(requestedAt + 200_000);
     // The key itself was moved: what it has left, counted from when Redis answered, reaches as far.
     const pttl = await admin.pTTL(`gbff:sess:${sidOf(cookie)}`);
-    expect(Date.now() + pttl).toBeGreaterThanOrEqual(requestedAt + 20_000);
+    expect(Date.now() + pttl).toBeGreaterThanOrEqual(requestedAt + 200_000);
     const after = await commandCalls(admin);
     expect((after.pexpire ?? 0) - (before.pexpire ?? 0)).toBe(1);
     expect((after.set ?? 0) - (before.set ?? 0)).toBe(0);
