@@ -81,6 +81,11 @@ describe('verifyLogoutToken', () => {
     ['no audience', () => without(claims(), 'aud')],
     ['no iat', () => without(claims(), 'iat')],
     ['an iat in the future', () => ({ ...claims(), iat: seconds(NOW) + 600 })],
+    ['an iat 10 s in the future', () => ({ ...claims(), iat: seconds(NOW) + 10 })],
+    [
+      'an exp passed 10 s ago',
+      () => ({ ...claims(), iat: seconds(NOW) - 60, exp: seconds(NOW) - 10 }),
+    ],
     ['no exp', () => without(claims(), 'exp')],
     ['an exp passed', () => ({ ...claims(), iat: seconds(NOW) - 600, exp: seconds(NOW) - 120 })],
     ['no events', () => without(claims(), 'events')],

@@ -4,8 +4,8 @@ import type { JtiReplay } from './jti-replay';
 /** The `events` member a logout token must hold (OpenID Connect Back-Channel Logout 1.0, 2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Replicas' and the provider's clocks may disagree a little. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+/** Replicas' and the provider's clocks may disagree a little: a few seconds, as NTP keeps them. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** Whom a valid logout token signs out: a provider session (`sid`), else a user (`sub`). */
 export type LogoutTarget =
