@@ -4,7 +4,6 @@ import { parse as parseYaml } from 'yaml';
 import { configSchema, type AppConfig } from './config.schema';
 import { ENV_SETTINGS, settingName } from './env-map';
 import { keySourceFromEnv, teamKeySource } from './key-sources';
-import { isPlaceholderSecret } from './secrets';
 import { checkProductionRules } from './production-rules';
 import { checkRedisTopology } from './redis-rules';
 
@@ -136,8 +135,6 @@ function checkRules(tree: Tree, problems: string[]): void {
     const which = i === 0 ? 'SESSION_SECRET' : `SESSION_SECRET (entry ${i + 1})`;
     if (typeof secret !== 'string' || secret.length < 32)
       problems.push(`${which}: must be at least 32 characters`);
-    else if (isPlaceholderSecret(secret))
-      problems.push(`${which}: looks like a placeholder; generate a random value`);
   });
   const publicUrl = str(server.publicUrl);
   const secure = session.cookieSecure;

@@ -29,6 +29,17 @@ describe('production rules (APP_ENV=production)', () => {
     expect(problemsOf(production())).toEqual([]);
   });
 
+  it('refuses a SESSION_SECRET that looks like a placeholder, naming the entry', () => {
+    expect(
+      problemsOf(
+        production({ SESSION_SECRET: `${'a'.repeat(40)},change-me-change-me-change-me-xyz` }),
+      ),
+    ).toEqual([
+      'SESSION_SECRET: looks like a placeholder; generate a random value',
+      'SESSION_SECRET (entry 2): looks like a placeholder; generate a random value',
+    ]);
+  });
+
   it('refuses COOKIE_SECURE=false even on http://localhost', () => {
     expect(
       problemsOf(production({ COOKIE_SECURE: 'false', PUBLIC_URL: 'http://localhost:3000' })),
@@ -96,6 +107,16 @@ describe('configWarnings', () => {
     expect(configWarnings(loadConfig(production(sentinel), CONFIG_DIR))).toEqual([]);
     const cluster = { REDIS_URL: '', REDIS_CLUSTER_NODES: 'c1:6379,c2:6379' };
     expect(configWarnings(loadConfig(production(cluster), CONFIG_DIR))).toEqual([]);
+  });
+
+  it('warns outside production about a SESSION_SECRET that looks like a placeholder', () => {
+    const config = loadConfig(
+      production({ APP_ENV: 'development', SESSION_SECRET: 'x'.repeat(32) }),
+      CONFIG_DIR,
+    );
+    expect(configWarnings(config)).toEqual([
+      'SESSION_SECRET looks like a placeholder: fine for a test, refused with APP_ENV=production',
+    ]);
   });
 
   it('has nothing to say outside production, where memory sessions are the normal case', () => {
