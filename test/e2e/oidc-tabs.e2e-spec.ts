@@ -79,6 +79,22 @@ describe('OIDC sign-in in several tabs at once', () => {
     expect((await browser.request(oldest)).status).toBe(401);
   });
 
+  it('keeps the sign-ins in progress to a few kB of cookies, however long their returnTo', async () => {
+    const browser = new OidcBrowser(t.url);
+    const urls: string[] = [];
+    for (let i = 0; i < 5; i++)
+      urls.push(await startOidcLogin(browser, `/${i}${'x'.repeat(2000)}`));
+    const held = inProgress(browser);
+    expect(held.length).toBeGreaterThanOrEqual(1);
+    expect(
+      held.reduce((sum, [name, value]) => sum + name.length + value.length, 0),
+    ).toBeLessThanOrEqual(3800);
+    // The newest always stays and completes.
+    const res = await browser.request(await throughProvider(browser, urls[4] as string, 'ada'));
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(`/4${'x'.repeat(2000)}`);
+  });
+
   it('keeps every sign-in of tabs that start at the same moment (no cookie overwritten)', async () => {
     const browser = new OidcBrowser(t.url);
     // Sent together, as a browser restoring its tabs does: each request carries the same cookies.

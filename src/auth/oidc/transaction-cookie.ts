@@ -6,6 +6,12 @@ import type { TransactionCookiePolicy } from './oidc-cookie';
 
 /** Sign-ins one browser may have in progress at once (one per tab); the oldest goes first. */
 export const MAX_TRANSACTIONS = 5;
+/**
+ * Most that the transaction cookies may add to every request's Cookie header, names included:
+ * a page that sends the browser to `/auth/login` with long `returnTo`s must not push its headers
+ * past what servers accept (431), which would lock it out of the BFF until the cookies expire.
+ */
+const MAX_TOTAL_LENGTH = 3800;
 
 /**
  * The sign-ins in progress as the browser carries them: one cookie per transaction, named after
@@ -31,8 +37,10 @@ export class TransactionCookie {
     fields: Omit<LoginTransaction, 'createdAt'>,
   ): LoginTransaction {
     const transaction = this.transactions.create(fields);
-    for (const name of this.beyondLimit(req)) this.clear(res, name);
-    res.cookie(this.nameFor(transaction.state), this.transactions.seal(transaction), {
+    const name = this.nameFor(transaction.state);
+    const sealed = this.transactions.seal(transaction);
+    for (const old of this.beyondLimit(req, name.length + sealed.length)) this.clear(res, old);
+    res.cookie(name, sealed, {
       ...this.policy.options,
       maxAge: this.policy.maxAgeMs,
     });
@@ -59,8 +67,11 @@ export class TransactionCookie {
     return this.prefix + createHash('sha256').update(state).digest('base64url').slice(0, 16);
   }
 
-  /** The browser's transaction cookies to expire so that a new one keeps it at the limit. */
-  private beyondLimit(req: Request): string[] {
+  /**
+   * The browser's transaction cookies to expire, oldest first, so that with a new one of
+   * `incoming` characters it stays within MAX_TRANSACTIONS and MAX_TOTAL_LENGTH.
+   */
+  private beyondLimit(req: Request, incoming: number): string[] {
     const cookies = parse(req.headers.cookie ?? '');
     const mine = Object.keys(cookies).filter((name) => name.startsWith(this.prefix));
     // Unusable ones (expired, used, forged) count as the oldest.
@@ -68,7 +79,17 @@ export class TransactionCookie {
       mine.map((name) => [name, this.transactions.peek(cookies[name])?.createdAt ?? 0]),
     );
     mine.sort((a, b) => (created.get(a) as number) - (created.get(b) as number));
-    return mine.slice(0, Math.max(0, mine.length - (MAX_TRANSACTIONS - 1)));
+    const size = (name: string): number => name.length + (cookies[name]?.length ?? 0);
+    let total = mine.reduce((sum, name) => sum + size(name), incoming);
+    let kept = mine.length;
+    const expired: string[] = [];
+    for (const name of mine) {
+      if (kept < MAX_TRANSACTIONS && total <= MAX_TOTAL_LENGTH) break;
+      expired.push(name);
+      kept -= 1;
+      total -= size(name);
+    }
+    return expired;
   }
 
   private clear(res: Response, name: string): void {
