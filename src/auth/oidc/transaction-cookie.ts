@@ -18,7 +18,7 @@ const MAX_TOTAL_LENGTH = 3800;
  * its `state` (`<name>_<tag>`), so that `GET /auth/login`s of several tabs sent at the same
  * moment each keep their own (one shared cookie rewritten per login keeps only the last
  * writer's), and each callback takes only the one its `state` names (docs/contract.md, Sessions:
- * "Several tabs"). Beyond MAX_TRANSACTIONS the oldest are expired.
+ * "Several tabs"). Past MAX_TRANSACTIONS or MAX_TOTAL_LENGTH the oldest are expired.
  */
 export class TransactionCookie {
   private readonly prefix: string;
