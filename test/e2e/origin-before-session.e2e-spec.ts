@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UUID, type Envelope } from '../support/http';
+import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { ANSWER_WITHIN_MS } from '../support/spa';
@@ -49,15 +49,6 @@ describe('origin and CSRF checks with the session store down', () => {
     });
   }
 
-  async function expectError(res: Response, status: number, code: string): Promise<void> {
-    const body = (await res.json()) as Envelope;
-    expect({ status: res.status, code: body.error.code }).toEqual({ status, code });
-    expect(Object.keys(body).sort()).toEqual(['error', 'meta']);
-    expect(body.meta.requestId).toMatch(UUID);
-    expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
-    expect(res.headers.get('cache-control')).toBe('no-store');
-  }
-
   describe.each([
     ['POST', '/auth/logout'],
     ['POST', '/auth/logout?everywhere=true'],
@@ -68,21 +59,25 @@ describe('origin and CSRF checks with the session store down', () => {
 
     it('refuses a foreign Origin: 403 FORBIDDEN_ORIGIN', async () => {
       const res = await call(method, path(), { origin: 'https://evil.example', 'x-csrf': '1' });
-      await expectError(res, 403, 'FORBIDDEN_ORIGIN');
+      await expectBffError(res, 403, 'FORBIDDEN_ORIGIN');
     });
 
     it('refuses Sec-Fetch-Site: cross-site: 403 FORBIDDEN_ORIGIN', async () => {
       const res = await call(method, path(), { ...SAME_ORIGIN, 'sec-fetch-site': 'cross-site' });
-      await expectError(res, 403, 'FORBIDDEN_ORIGIN');
+      await expectBffError(res, 403, 'FORBIDDEN_ORIGIN');
     });
 
     it('refuses a request without X-CSRF: 403 CSRF_REQUIRED', async () => {
-      await expectError(await call(method, path(), { origin: TEST_ORIGIN }), 403, 'CSRF_REQUIRED');
+      await expectBffError(
+        await call(method, path(), { origin: TEST_ORIGIN }),
+        403,
+        'CSRF_REQUIRED',
+      );
     });
 
     it('answers 503 SERVICE_UNAVAILABLE once both checks pass', async () => {
       const res = await call(method, path(), SAME_ORIGIN);
-      await expectError(res, 503, 'SERVICE_UNAVAILABLE');
+      await expectBffError(res, 503, 'SERVICE_UNAVAILABLE');
     });
   });
 
@@ -92,6 +87,6 @@ describe('origin and CSRF checks with the session store down', () => {
       'x-csrf': '1',
       'content-type': 'application/json',
     });
-    await expectError(res, 403, 'FORBIDDEN_ORIGIN');
+    await expectBffError(res, 403, 'FORBIDDEN_ORIGIN');
   });
 });
