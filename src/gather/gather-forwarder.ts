@@ -30,6 +30,7 @@ import { readGatherError } from './gather-error-body';
 import { headersToBrowser, headersToGather } from './header-policy';
 import { gatherLocation } from './location';
 import type { ProxyCall } from './proxy-call';
+import { endStrayBodyWatch, watchForStrayBody } from './stray-body';
 
 /** Error bodies are read whole (to find Gather's requestId); past this they stream through. */
 const MAX_ERROR_BODY = 256 * 1024;
@@ -152,6 +153,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     // What the socket had read before this attempt: more by the time it fails is an answer begun.
     call.upstreamSocket = proxyReq.socket ?? undefined;
     call.upstreamReadBefore = proxyReq.socket?.bytesRead ?? 0;
+    if (call.upstreamSocket) endStrayBodyWatch(call.upstreamSocket);
     const expire = (): void => {
       call.timedOut = true;
       proxyReq.destroy();
@@ -187,7 +189,8 @@ export class GatherForwarder implements OnApplicationShutdown {
       // whose heads came in together go to their browsers together, one wake-up of each reader
       // per turn rather than per answer (docs/architecture.md, "Batching by event-loop turn").
       // A body after a bodyless head (204, 304, HEAD) has failed the parse by then, so the 502
-      // can still be answered instead of the head (docs/contract.md, "Headers to the browser").
+      // can still be answered instead of the head; one that comes later closes the browser's
+      // connection (docs/contract.md, "Headers to the browser").
       setImmediate(() => this.answer(call, proxyRes, status, headerId));
       return;
     }
@@ -205,7 +208,9 @@ export class GatherForwarder implements OnApplicationShutdown {
         return;
       }
       const id = usableRequestId(readGatherError(body).requestId) ?? headerId;
-      if (this.head(call, status, proxyRes.headers, id, body.length)) res.end(body);
+      if (!this.head(call, status, proxyRes.headers, id, body.length)) return;
+      res.end(body);
+      if (call.req.method === 'HEAD') this.closeOnStrayBody(call);
     });
   }
 
@@ -228,11 +233,25 @@ export class GatherForwarder implements OnApplicationShutdown {
       // Gather's connection for the next call.
       const body = proxyRes.read() as Buffer | null;
       res.end(body ?? undefined);
+      // Only an answer without a body pays for more than this check.
+      if (body === null && (status === 204 || status === 304 || call.req.method === 'HEAD')) {
+        this.closeOnStrayBody(call);
+      }
       return;
     }
     // An event stream opens in the browser now, not with its first event (EventSource `open`).
     if (proxyRes.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
     proxyRes.pipe(res);
+  }
+
+  /** After a bodyless answer went to the browser (see watchForStrayBody). */
+  private closeOnStrayBody(call: ProxyCall): void {
+    if (!call.upstreamSocket) return;
+    const { requestId } = call;
+    const { traceId } = call.trace;
+    watchForStrayBody(call.upstreamSocket, call.req.socket, () =>
+      this.logger.warn({ requestId, traceId }, 'Gather sent a body after a bodyless answer'),
+    );
   }
 
   /**

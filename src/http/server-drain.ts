@@ -11,7 +11,7 @@ export type DrainOutcome = 'idle' | 'cut';
  * Node's own pointer from a server socket to the response being written on it (what
  * http-terminator reads too): how a drain finds the answers in flight without tracking requests.
  */
-type ServerSocket = Socket & { _httpMessage?: ServerResponse | null };
+export type ServerSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 function closeAfterAnswer(_req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Connection', 'close');
