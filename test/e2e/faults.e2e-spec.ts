@@ -6,6 +6,7 @@ import { createConnection, type Socket } from 'node:net';
 import { FakeVault } from '../fakes/fake-vault';
 import { startFakeGather, startRawServer, type FakeGather } from '../fakes/fake-gather';
 import { freePort } from '../support/free-port';
+import { openRaw, parseRawAnswer } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
@@ -216,6 +217,72 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
       expect(res.elapsedMs).toBeLessThan(2 * GATHER_TIMEOUT_MS);
     },
   );
+
+  /** A request head on a raw browser connection, kept alive (HTTP/1.1's default). */
+  const rawRequest = (method: string, path: string, more = ''): string =>
+    `${method} ${path} HTTP/1.1\r\nHost: x\r\nOrigin: ${TEST_ORIGIN}\r\nX-CSRF: 1\r\nCookie: ${cookie}\r\n${more}\r\n`;
+  /** What a raw browser connection has received so far. */
+  const received = (socket: Socket): (() => string) => {
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    return () => text;
+  };
+  const STRAY = 'Gather sent a body after a bodyless answer';
+  const strays = (): number => t.logs().split(STRAY).length - 1;
+
+  it.each<[string, string, string, number]>([
+    ['a 204', 'GET', 'HTTP/1.1 204 No Content\r\n\r\n', 204],
+    ['a 304', 'GET', 'HTTP/1.1 304 Not Modified\r\n\r\n', 304],
+    ['its answer to HEAD', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', 200],
+  ])(
+    "closes the browser's connection when Gather sends a body after %s has reached the browser",
+    async (_what, method, head, status) => {
+      let gatherSocket: Socket | undefined;
+      behave = (s) => {
+        gatherSocket = s;
+        s.write(head);
+      };
+      const browser = openRaw(t.url, rawRequest(method, '/api/gather/x'), GATHER_TIMEOUT_MS);
+      const text = received(browser.socket);
+      await until(() => text().includes('\r\n\r\n'));
+      const before = strays();
+      gatherSocket?.write('hello');
+      const answer = await browser.answer;
+      expect(parseRawAnswer(answer.text)).toMatchObject({ status, body: '' });
+      // Closed by the BFF, not left open until the test gave up at GATHER_TIMEOUT_MS.
+      expect(answer.closedAfterMs).toBeDefined();
+      expect(strays()).toBe(before + 1);
+    },
+  );
+
+  it('lets the answer the browser is then waiting for finish first, then closes its connection', async () => {
+    // The browser's next request is still sending its body when the stray body comes: its
+    // answer has not begun, and goes out with Connection: close.
+    let first: Socket | undefined;
+    behave = (s, request) => {
+      if (request.includes('/first')) (first = s).write('HTTP/1.1 204 No Content\r\n\r\n');
+      else s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nabcd');
+    };
+    const browser = openRaw(t.url, rawRequest('GET', '/api/gather/first'), GATHER_TIMEOUT_MS);
+    const text = received(browser.socket);
+    await until(() => text().includes('\r\n\r\n'));
+    const expectBody =
+      'Content-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n';
+    browser.socket.write(rawRequest('POST', '/api/gather/second', expectBody));
+    // Node's 100 Continue: the request is in, its answer not begun.
+    await until(() => text().includes('100 Continue'));
+    const before = strays();
+    first?.write('hello');
+    // The BFF's end of that connection (dropped by Node for the stray body) closes before this one.
+    await until(() => first?.destroyed === true);
+    browser.socket.write('{}');
+    const answer = await browser.answer;
+    const second = parseRawAnswer(answer.text.slice(answer.text.indexOf('HTTP/1.1 200')));
+    expect(second).toMatchObject({ status: 200, body: 'abcd' });
+    expect(second.headers.connection).toBe('close');
+    expect(answer.closedAfterMs).toBeDefined();
+    expect(strays()).toBe(before + 1);
+  });
 
   it('answers 502 BAD_GATEWAY when Gather refuses the connection', async () => {
     const other = await startTestApp({

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import {
   startFakeGather,
   startRawServer,
@@ -7,6 +7,8 @@ import {
   type FakeGather,
 } from '../fakes/fake-gather';
 import {
+  get,
+  idleSocketOf,
   rawExchange,
   send,
   type Envelope,
@@ -17,6 +19,7 @@ import {
 import { freePort } from '../support/free-port';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { until } from '../support/until';
 
 describe('ANY /api/gather/* — the proxy', () => {
   let fake: FakeGather;
@@ -211,6 +214,41 @@ describe('ANY /api/gather/* — the proxy', () => {
       const none = await call({ method: 'DELETE', path: '/api/gather/questions/1' });
       expect(none.status).toBe(204);
       expect(none.body.length).toBe(0);
+    });
+
+    it("keeps the browser's connection and Gather's after a 204 with nothing after it", async () => {
+      let gatherClosed = false;
+      fake.handle = (req, res) => {
+        if (req.url.endsWith('/first')) {
+          res.writeHead(204);
+          res.end();
+          return;
+        }
+        // The next answer on the reused connection ends it: were the 204's watch for a stray body
+        // still on, this answer's bytes and the close would pass for one.
+        res.socket?.once('close', () => (gatherClosed = true));
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+        res.end('{"second":true}');
+      };
+      const agent = new Agent({ keepAlive: true });
+      try {
+        const headers = { origin: TEST_ORIGIN, 'x-csrf': '1', cookie };
+        expect((await get(t.url, '/api/gather/first', agent, headers)).status).toBe(204);
+        const browser = idleSocketOf(agent);
+        let browserClosed = false;
+        browser.once('close', () => (browserClosed = true));
+        const second = await get(t.url, '/api/gather/second', agent, headers);
+        expect([second.status, second.text]).toEqual([200, '{"second":true}']);
+        const [first, next] = fake.requests;
+        expect(next?.remotePort).toBe(first?.remotePort);
+        await until(() => gatherClosed);
+        const third = await get(t.url, '/api/gather/third', agent, headers);
+        expect(third.status).toBe(200);
+        expect(idleSocketOf(agent)).toBe(browser);
+        expect(browserClosed).toBe(false);
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('streams a large success body through intact', async () => {

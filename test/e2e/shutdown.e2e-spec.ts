@@ -1,52 +1,13 @@
-import { Agent, request, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Agent, type ServerResponse } from 'node:http';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
-import { send, type Envelope } from '../support/http';
+import { get, idleSocketOf, send, type Envelope } from '../support/http';
 import { writeUsersFile } from '../support/session';
 import { TEST_ORIGIN } from '../support/start-app';
 import { until } from '../support/spa';
 
 /** Each test starts the service in a process of its own, which transpiles the sources first. */
 jest.setTimeout(3 * CHILD_START_MS);
-
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
-}
-
-/** One exchange over `agent`, so the test decides which connection carries it. */
-function get(
-  baseUrl: string,
-  path: string,
-  agent: Agent,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${baseUrl}${path}`, { agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** The one idle socket a keep-alive agent holds after an exchange. */
-function idleSocketOf(agent: Agent): Socket {
-  const sockets = Object.values(agent.freeSockets).flat();
-  expect(sockets).toHaveLength(1);
-  return sockets[0] as Socket;
-}
 
 /** What the fake Gather saw of a request it holds open until the test releases it. */
 interface HeldCall {

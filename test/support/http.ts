@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 
 export interface RawResponse {
@@ -52,6 +52,45 @@ export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
     r.on('error', reject);
     r.end(req.body);
   });
+}
+
+/** What came back over a keep-alive agent (see get). */
+export interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** One GET over `agent`, so the test decides which connection carries it. */
+export function get(
+  baseUrl: string,
+  path: string,
+  agent: Agent,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}${path}`, { agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The one idle socket a keep-alive agent holds after an exchange. */
+export function idleSocketOf(agent: Agent): Socket {
+  const sockets = Object.values(agent.freeSockets).flat();
+  expect(sockets).toHaveLength(1);
+  return sockets[0] as Socket;
 }
 
 /** The error envelope's fields a test asserts on. */
