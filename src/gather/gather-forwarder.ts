@@ -35,6 +35,9 @@ import { endStrayBodyWatch, watchForStrayBody } from './stray-body';
 /** Error bodies are read whole (to find Gather's requestId); past this they stream through. */
 const MAX_ERROR_BODY = 256 * 1024;
 
+/** A browser may take nothing of a streamed answer for this many GATHER_TIMEOUT_MS. */
+const BROWSER_STALL_TIMEOUTS = 4;
+
 /** How a connection fails when Gather never got, or never answered, the request on it. */
 const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 
@@ -202,7 +205,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       if (res.destroyed) return;
       if (body === undefined) {
         if (this.head(call, status, proxyRes.headers, headerId)) {
-          proxyRes.pipe(res);
+          this.stream(call, proxyRes);
           proxyRes.resume();
         } else proxyRes.destroy();
         return;
@@ -241,6 +244,43 @@ export class GatherForwarder implements OnApplicationShutdown {
     }
     // An event stream opens in the browser now, not with its first event (EventSource `open`).
     if (proxyRes.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
+    this.stream(call, proxyRes);
+  }
+
+  /**
+   * Streams the rest of Gather's answer to the browser, with backpressure. GATHER_TIMEOUT_MS
+   * bounds Gather's pauses inside a body, not the browser's: while the browser holds the stream
+   * back, Gather's idle timer stands still, and it restarts once the browser drains. A browser
+   * that takes nothing for BROWSER_STALL_TIMEOUTS times GATHER_TIMEOUT_MS loses the answer, so a
+   * reader that never reads cannot hold a connection to Gather for ever (docs/contract.md,
+   * "Streaming and retries").
+   */
+  private stream(call: ProxyCall, proxyRes: IncomingMessage): void {
+    const { res, upstreamSocket } = call;
+    let stalled: NodeJS.Timeout | undefined;
+    const cut = (): void => {
+      this.logger.warn(
+        { requestId: call.requestId, traceId: call.trace.traceId },
+        'The browser took nothing of the answer for too long: closed',
+      );
+      res.destroy();
+    };
+    const held = (): void => {
+      stalled ??= setTimeout(cut, BROWSER_STALL_TIMEOUTS * this.timeoutMs);
+      // Only while the answer is still coming: after it, the connection is back in the pool.
+      if (!proxyRes.complete) upstreamSocket?.setTimeout(0);
+    };
+    proxyRes.on('pause', held);
+    res.on('drain', () => {
+      clearTimeout(stalled);
+      stalled = undefined;
+      if (!proxyRes.complete) upstreamSocket?.setTimeout(this.timeoutMs);
+    });
+    // Unpiping on close pauses the stream too: no browser is holding anything back then.
+    res.once('close', () => {
+      proxyRes.off('pause', held);
+      clearTimeout(stalled);
+    });
     proxyRes.pipe(res);
   }
 

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { FakeVault } from '../fakes/fake-vault';
 import { startFakeGather, startRawServer, type FakeGather } from '../fakes/fake-gather';
@@ -16,6 +17,8 @@ import { until } from '../support/until';
 /** Short, so hangs end quickly; the assertions scale with it rather than with the clock. */
 const GATHER_TIMEOUT_MS = 1500;
 const USER = { username: 'ada', password: 'correct horse battery' };
+/** The BFF's log line for a browser that took nothing of a streamed answer for too long. */
+const STALLED = 'The browser took nothing of the answer for too long';
 
 /** What the browser got: the status, whether the answer arrived whole, and when it ended. */
 interface Outcome {
@@ -217,6 +220,94 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
       expect(res.elapsedMs).toBeLessThan(2 * GATHER_TIMEOUT_MS);
     },
   );
+
+  it('lets a browser that holds the answer back pause longer than GATHER_TIMEOUT_MS', async () => {
+    // Gather sends without pausing; it is the browser that stops reading, and backpressure
+    // stalls Gather. That pause is the browser's, not Gather's: the answer must not be cut.
+    const size = 32 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'z');
+    let written = 0;
+    let blocked = false;
+    behave = (s) => {
+      s.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+      );
+      const pump = (): void => {
+        blocked = false;
+        while (written < size) {
+          written += chunk.length;
+          if (!s.write(chunk)) {
+            blocked = true;
+            s.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    };
+    const { port } = new URL(t.url);
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/api/gather/download',
+      agent: false,
+      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+    });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    res.pause();
+    // Stalled: Gather blocked, with no progress over ten looks.
+    let last = -1;
+    let still = 0;
+    await until(() => {
+      still = blocked && written === last ? still + 1 : 0;
+      last = written;
+      return still >= 10;
+    });
+    expect(written).toBeLessThan(size);
+    await sleep(2 * GATHER_TIMEOUT_MS);
+    let receivedBytes = 0;
+    res.on('data', (c: Buffer) => (receivedBytes += c.length));
+    res.resume();
+    // Ends either way: whole, or cut by the BFF.
+    await once(res, 'close');
+    expect(res.complete).toBe(true);
+    expect(receivedBytes).toBe(size);
+  });
+
+  it('closes the answer, and the connection to Gather, of a browser that never takes it', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'z');
+    let gatherSocket: Socket | undefined;
+    behave = (s) => {
+      gatherSocket = s;
+      s.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n');
+      const pump = (): void => {
+        while (s.write(chunk));
+        s.once('drain', pump);
+      };
+      pump();
+    };
+    const { port } = new URL(t.url);
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/api/gather/endless',
+      agent: false,
+      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+    });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    res.pause();
+    const before = t.logs().split(STALLED).length;
+    // Closed by the BFF after four GATHER_TIMEOUT_MS of taking nothing, Gather's end first.
+    await until(() => gatherSocket?.destroyed === true, 8 * GATHER_TIMEOUT_MS);
+    expect(t.logs().split(STALLED).length).toBe(before + 1);
+    // A paused socket does not read the close: the browser sees it once it reads again.
+    const closed = new Promise((resolve) => res.once('close', resolve));
+    res.on('error', () => undefined).resume();
+    await closed;
+    expect(res.complete).toBe(false);
+  });
 
   /** A request head on a raw browser connection, kept alive (HTTP/1.1's default). */
   const rawRequest = (method: string, path: string, more = ''): string =>
