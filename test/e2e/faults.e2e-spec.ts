@@ -12,7 +12,7 @@ import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { tempDir } from '../support/temp-dir';
-import { until } from '../support/until';
+import { until, untilStalled } from '../support/until';
 
 /** Short, so hangs end quickly; the assertions scale with it rather than with the clock. */
 const GATHER_TIMEOUT_MS = 1500;
@@ -221,6 +221,21 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
     },
   );
 
+  /** A proxied GET whose answer the browser stops reading once it has the head. */
+  const pausedAnswer = async (path: string): Promise<IncomingMessage> => {
+    const { port } = new URL(t.url);
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path,
+      agent: false,
+      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+    });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    return res.pause();
+  };
+
   it('lets a browser that holds the answer back pause longer than GATHER_TIMEOUT_MS', async () => {
     // Gather sends without pausing; it is the browser that stops reading, and backpressure
     // stalls Gather. That pause is the browser's, not Gather's: the answer must not be cut.
@@ -245,25 +260,11 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
       };
       pump();
     };
-    const { port } = new URL(t.url);
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path: '/api/gather/download',
-      agent: false,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
-    });
-    req.end();
-    const [res] = (await once(req, 'response')) as [IncomingMessage];
-    res.pause();
-    // Stalled: Gather blocked, with no progress over ten looks.
-    let last = -1;
-    let still = 0;
-    await until(() => {
-      still = blocked && written === last ? still + 1 : 0;
-      last = written;
-      return still >= 10;
-    });
+    const res = await pausedAnswer('/api/gather/download');
+    await untilStalled(
+      () => blocked,
+      () => written,
+    );
     expect(written).toBeLessThan(size);
     await sleep(2 * GATHER_TIMEOUT_MS);
     let receivedBytes = 0;
@@ -287,17 +288,7 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
       };
       pump();
     };
-    const { port } = new URL(t.url);
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path: '/api/gather/endless',
-      agent: false,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
-    });
-    req.end();
-    const [res] = (await once(req, 'response')) as [IncomingMessage];
-    res.pause();
+    const res = await pausedAnswer('/api/gather/endless');
     const before = t.logs().split(STALLED).length;
     // Closed by the BFF after four GATHER_TIMEOUT_MS of taking nothing, Gather's end first.
     await until(() => gatherSocket?.destroyed === true, 8 * GATHER_TIMEOUT_MS);

@@ -5,7 +5,7 @@ import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
-import { until } from '../support/spa';
+import { until, untilStalled } from '../support/until';
 
 /** A failure detector only: each wait below ends on an event, long before this on any machine. */
 const EVENT_WITHIN_MS = 15_000;
@@ -154,14 +154,12 @@ describe('streaming through the proxy', () => {
     const res = await response;
     res.pause();
     // Gather stops, blocked, with far less than the body sent: the socket buffers are full and
-    // nothing is gathering it in memory. Stalled = blocked and no progress over ten looks.
-    let last = -1;
-    let still = 0;
-    await until(() => {
-      still = waitingForDrain && written === last ? still + 1 : 0;
-      last = written;
-      return still >= 10 || written >= 64 * MiB;
-    }, 4 * EVENT_WITHIN_MS);
+    // nothing is gathering it in memory.
+    await untilStalled(
+      () => waitingForDrain,
+      () => written,
+      4 * EVENT_WITHIN_MS,
+    );
     expect(written).toBeLessThan(64 * MiB);
     let received = 0;
     res.on('data', (c: Buffer) => (received += c.length));

@@ -10,3 +10,22 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * Waits until a writer is stalled: `blocked()` holds and `progress()` has not moved over ten
+ * looks in a row (backpressure has reached it). Fails after `deadlineMs`.
+ */
+export async function untilStalled(
+  blocked: () => boolean,
+  progress: () => number,
+  deadlineMs = 5000,
+): Promise<void> {
+  let last = -1;
+  let still = 0;
+  await until(() => {
+    const now = progress();
+    still = blocked() && now === last ? still + 1 : 0;
+    last = now;
+    return still >= 10;
+  }, deadlineMs);
+}
