@@ -261,12 +261,15 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
       pump();
     };
     const res = await pausedAnswer('/api/gather/download');
+    const pausedAt = Date.now();
     await untilStalled(
       () => blocked,
       () => written,
     );
     expect(written).toBeLessThan(size);
-    await sleep(2 * GATHER_TIMEOUT_MS);
+    // Held back for more than GATHER_TIMEOUT_MS once Gather is blocked, and far less than the
+    // four the BFF allows a browser, however long the stall took to show.
+    await sleep(Math.max(1.2 * GATHER_TIMEOUT_MS, pausedAt + 2 * GATHER_TIMEOUT_MS - Date.now()));
     let receivedBytes = 0;
     res.on('data', (c: Buffer) => (receivedBytes += c.length));
     res.resume();
