@@ -11,6 +11,7 @@ import { openRaw, parseRawAnswer } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { openSpaGet } from '../support/spa';
 import { tempDir } from '../support/temp-dir';
 import { until, untilStalled } from '../support/until';
 
@@ -222,19 +223,8 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
   );
 
   /** A proxied GET whose answer the browser stops reading once it has the head. */
-  const pausedAnswer = async (path: string): Promise<IncomingMessage> => {
-    const { port } = new URL(t.url);
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      path,
-      agent: false,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
-    });
-    req.end();
-    const [res] = (await once(req, 'response')) as [IncomingMessage];
-    return res.pause();
-  };
+  const pausedAnswer = async (path: string): Promise<IncomingMessage> =>
+    (await openSpaGet(t.url, path, cookie).response).pause();
 
   it('lets a browser that holds the answer back pause longer than GATHER_TIMEOUT_MS', async () => {
     // Gather sends without pausing; it is the browser that stops reading, and backpressure

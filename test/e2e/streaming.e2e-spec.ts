@@ -1,37 +1,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withDeadline } from '../../src/http/deadline';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
 import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { openSpaGet } from '../support/spa';
+import { startTestApp, type TestApp } from '../support/start-app';
 import { until, untilStalled } from '../support/until';
 
 /** A failure detector only: each wait below ends on an event, long before this on any machine. */
 const EVENT_WITHIN_MS = 15_000;
 
 const MiB = 1024 * 1024;
-
-/** A proxied GET as the SPA sends it, asking for compression the BFF must not apply. */
-function open(
-  baseUrl: string,
-  path: string,
-  cookie: string,
-): {
-  req: ClientRequest;
-  response: Promise<IncomingMessage>;
-} {
-  const req = request(`${baseUrl}${path}`, {
-    agent: false,
-    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, 'accept-encoding': 'gzip, deflate, br' },
-  });
-  const response = new Promise<IncomingMessage>((resolve, reject) => {
-    req.on('response', resolve);
-    req.on('error', reject);
-  });
-  req.end();
-  return { req, response };
-}
 
 /** Whether the fake's answer to its latest request was closed before it was complete. */
 function watchCut(res: ServerResponse): () => boolean {
@@ -85,7 +65,7 @@ describe('streaming through the proxy', () => {
         })
         .then(() => res.end('id: 2\ndata: two\n\n'));
     };
-    const { response } = open(t.url, '/api/gather/events', cookie);
+    const { response } = openSpaGet(t.url, '/api/gather/events', cookie);
     // Gather holds its first event until the browser has the head: the stream opens at once.
     const res = await withDeadline(response, EVENT_WITHIN_MS);
     expect(res.statusCode).toBe(200);
@@ -109,7 +89,7 @@ describe('streaming through the proxy', () => {
     fake.handle = (_req, res) => {
       cut = watchCut(res);
     };
-    const { req, response } = open(t.url, '/api/gather/slow', cookie);
+    const { req, response } = openSpaGet(t.url, '/api/gather/slow', cookie);
     response.catch(() => undefined);
     await until(() => cut !== undefined, EVENT_WITHIN_MS);
     req.destroy();
@@ -123,7 +103,7 @@ describe('streaming through the proxy', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: one\n\n');
     };
-    const { req, response } = open(t.url, '/api/gather/events', cookie);
+    const { req, response } = openSpaGet(t.url, '/api/gather/events', cookie);
     const res = await response;
     await new Promise((resolve) => res.once('data', resolve));
     req.destroy();
@@ -150,7 +130,7 @@ describe('streaming through the proxy', () => {
       };
       pump();
     };
-    const { response } = open(t.url, '/api/gather/download', cookie);
+    const { response } = openSpaGet(t.url, '/api/gather/download', cookie);
     const res = await response;
     res.pause();
     // Gather stops, blocked, with far less than the body sent: the socket buffers are full and
@@ -220,7 +200,7 @@ const onLinux = process.platform === 'linux';
   };
   /** Downloads through the BFF, counting the bytes and keeping none. */
   const download = async (): Promise<{ received: number; res: IncomingMessage }> => {
-    const res = await open(app.url, '/api/gather/download', cookie).response;
+    const res = await openSpaGet(app.url, '/api/gather/download', cookie).response;
     let received = 0;
     res.on('data', (c: Buffer) => (received += c.length));
     await until(() => res.complete, 8 * EVENT_WITHIN_MS);

@@ -1,3 +1,4 @@
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { TEST_ORIGIN, type TestApp } from './start-app';
 
 /** A request not answered by then counts as hanging: the test fails instead of waiting. */
@@ -16,6 +17,27 @@ export function spaRequest(
     headers,
     signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
   });
+}
+
+/**
+ * A proxied GET as the SPA sends it, on a connection of its own, asking for compression the BFF
+ * must not apply: the request, and its answer once the head is in (the body left to the test).
+ */
+export function openSpaGet(
+  baseUrl: string,
+  path: string,
+  cookie: string,
+): { req: ClientRequest; response: Promise<IncomingMessage> } {
+  const req = request(`${baseUrl}${path}`, {
+    agent: false,
+    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, 'accept-encoding': 'gzip, deflate, br' },
+  });
+  const response = new Promise<IncomingMessage>((resolve, reject) => {
+    req.on('response', resolve);
+    req.on('error', reject);
+  });
+  req.end();
+  return { req, response };
 }
 
 /** The session id inside a signed cookie value (`s:<id>.<signature>`, URL-encoded). */
