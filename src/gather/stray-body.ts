@@ -24,7 +24,7 @@ export function watchForStrayBody(upstream: Socket, browser: Socket, onStray: ()
     (upstream as Watched)[WATCH] = undefined;
     if (upstream.bytesRead === readBefore) return;
     onStray();
-    closeAfterAnswer(browser);
+    closeBrowserConnection(browser);
   };
   upstream.once('close', onClose);
   (upstream as Watched)[WATCH] = onClose;
@@ -39,7 +39,7 @@ export function endStrayBodyWatch(upstream: Socket): void {
 }
 
 /** Closes a browser's connection now if idle, else once the answer being written on it is out. */
-function closeAfterAnswer(browser: Socket): void {
+function closeBrowserConnection(browser: Socket): void {
   const res = (browser as ServerSocket)._httpMessage;
   if (!res) browser.destroy();
   // Node closes the connection after an answer whose head says so.
