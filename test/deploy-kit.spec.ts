@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
-import { ENV_SETTINGS } from '../src/config/env-map';
-import { loadConfig, type Env } from '../src/config/load-config';
+import { loadConfig } from '../src/config/load-config';
 import { FILE_SECRETS } from '../src/config/secret-settings';
+import { variablesTheConfigurationReads } from './support/config-variables';
 import { freePort } from './support/free-port';
 import { isTree, kustomize, yamlDocuments, type Tree } from './support/kustomize';
 import { startTestApp } from './support/start-app';
@@ -35,26 +35,6 @@ function yamlFiles(dir: string): string[] {
 const KIT_FILES = [join(ROOT, 'compose.yaml'), ...yamlFiles(join(ROOT, 'deploy'))];
 const parsed = new Map(KIT_FILES.map((file) => [relative(ROOT, file), yamlDocuments(file)]));
 
-/**
- * What the configuration reads from the environment, asked of the code itself: the settings
- * table, and every name loadConfig looks up (APP_ENV, the key variables and their _FILE and
- * _REF forms) while loading a minimal configuration.
- */
-function variablesTheConfigurationReads(): Set<string> {
-  const read = new Set(ENV_SETTINGS.map((s) => s.env));
-  const env: Env = {
-    GATHER_API_KEY: 'qapi_deployKitCheck0123456789',
-    SESSION_SECRET: 'Zq3v9N1xK8pW2mR7tY4bL6cH0dF5gJ3s',
-  };
-  const watched = new Proxy(env, {
-    get(target, name, receiver) {
-      if (typeof name === 'string') read.add(name);
-      return Reflect.get(target, name, receiver) as unknown;
-    },
-  });
-  loadConfig(watched, CONFIG_DIR);
-  return read;
-}
 const KNOWN = variablesTheConfigurationReads();
 /** The OpenTelemetry SDK reads its whole family (OTEL_EXPORTER_OTLP_HEADERS, ...) itself. */
 const known = (name: string): boolean => KNOWN.has(name) || name.startsWith('OTEL_');
