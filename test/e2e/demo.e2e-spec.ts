@@ -213,10 +213,12 @@ describe('the demo assembly', () => {
       }
     }
     expect([...served.keys()].sort()).toEqual([
+      '/client/gather-answer.js',
       '/client/gather-client.js',
       '/client/gather-error.js',
       '/client/index.js',
       '/client/retry-after.js',
+      '/client/sign-in.js',
     ]);
     const client = served.get('/client/gather-client.js') ?? '';
     expect(client).toContain('export function createGatherClient(');
