@@ -141,6 +141,7 @@ describe('the demo assembly', () => {
         GATHER_API_KEY_FILE: '/nonexistent/gather_api_key',
         GATHER_BASE_URL: 'http://127.0.0.1:9/qsi/gather',
         SESSION_SECRET: 'short',
+        SESSION_SECRET_FILE: '/nonexistent/session_secret',
         OIDC_ISSUER_URL: 'http://127.0.0.1:9/',
         PUBLIC_URL: 'https://bff.example.com',
         LOG_LEVEL: 'info',
