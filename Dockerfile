@@ -1,5 +1,10 @@
-# Gather BFF image. Build stage: compile with the dev dependencies, then drop them.
-FROM node:24-bookworm-slim AS build
+# Gather BFF image. The base is pinned to the exact Node release the tests run on (.nvmrc names
+# its major; package.json's devDependency "node" the release): a rebuild never picks up another.
+# Pin it by digest too (node:24.21.0-bookworm-slim@sha256:...) where the registry can be asked.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+# Build stage: compile with the dev dependencies, then drop them.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -11,7 +16,7 @@ RUN npm run build \
  && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code and the YAML settings, nothing else.
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     APP_ENV=production
 WORKDIR /app

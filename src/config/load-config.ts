@@ -6,6 +6,7 @@ import { ENV_SETTINGS, settingName } from './env-map';
 import { keySourceFromEnv, teamKeySource } from './key-sources';
 import { checkProductionRules } from './production-rules';
 import { checkRedisTopology } from './redis-rules';
+import { secretsFromFiles } from './secret-settings';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,7 +56,8 @@ function readYaml(file: string, problems: string[]): Tree {
 
 /**
  * Builds the one typed configuration: `config/default.yaml`, then `config/<APP_ENV>.yaml`,
- * then the environment, which wins. Secrets come from the environment only.
+ * then the environment, which wins. Secrets come from the environment only, as values or as
+ * files it names (`<NAME>_FILE`).
  */
 export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')): AppConfig {
   const problems: string[] = [];
@@ -70,8 +72,9 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
     problems.push('vault: set the VAULT_* variables in the environment, not in config/*.yaml');
     delete tree.vault;
   }
+  const settings: Env = { ...env, ...secretsFromFiles(env, problems) };
   for (const s of ENV_SETTINGS) {
-    const raw = env[s.env];
+    const raw = settings[s.env];
     if (raw !== undefined && raw !== '') setPath(tree, s.path, s.parse ? s.parse(raw) : raw);
   }
 

@@ -73,7 +73,7 @@ function withDemoLimits(config: AppConfig): AppConfig {
  * Gather, an identity provider) must not reach a service whose password is printed.
  */
 const REPLACED =
-  /^(GATHER_(READONLY_)?API_KEY(_FILE|_REF)?|GATHER_BASE_URL|SESSION_SECRET|AUTH_LOCAL_USERS_FILE|OIDC_[A-Z_]+|PUBLIC_URL|ALLOWED_ORIGINS|COOKIE_SECURE)$/;
+  /^(GATHER_(READONLY_)?API_KEY(_FILE|_REF)?|GATHER_BASE_URL|SESSION_SECRET(_FILE)?|AUTH_LOCAL_USERS_FILE|OIDC_[A-Z_]+|PUBLIC_URL|ALLOWED_ORIGINS|COOKIE_SECURE)$/;
 
 function resolvePort(option: number | undefined, raw: string | undefined): number {
   const port = option ?? (raw === undefined || raw === '' ? 3000 : Number(raw));

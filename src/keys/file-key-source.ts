@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readSecretFile } from '../config/secret-file';
 import { KeySource, KeySourceError } from './key-source';
 
-/** A key in a file, e.g. a mounted container secret; surrounding whitespace is ignored. */
+/** A key in a file, e.g. a mounted container secret; read as every secret file is. */
 export class FileKeySource extends KeySource {
   readonly reloadable = true;
 
@@ -17,17 +17,8 @@ export class FileKeySource extends KeySource {
   }
 
   async load(): Promise<string> {
-    try {
-      return (await readFile(this.path, 'utf8')).trim();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const cause =
-        code === 'ENOENT'
-          ? 'file not found'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : `cannot read (${code ?? 'error'})`;
-      throw new KeySourceError(this, cause);
-    }
+    const read = await readSecretFile(this.path);
+    if (!read.ok) throw new KeySourceError(this, read.problem);
+    return read.secret;
   }
 }

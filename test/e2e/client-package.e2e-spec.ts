@@ -9,11 +9,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const PACKAGE = join(__dirname, '..', '..', 'packages', 'client');
+const ROOT = join(__dirname, '..', '..');
+const PACKAGE = join(ROOT, 'packages', 'client');
 const TSC = require.resolve('typescript/bin/tsc');
 
 /** A consumer's TypeScript: the published types must check, and misuse must not. */
@@ -108,4 +109,49 @@ describe('the @gather-bff/client package', () => {
       requestId: 'r-1',
     });
   }, 60_000);
+
+  it('packs into a tarball a frontend installs: built files, sources for the maps, no tests', async () => {
+    // As a frontend developer would: `npm pack` in a copy of packages/client (prepack builds).
+    const copy = join(dir, 'pack', 'client');
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src']) {
+      cpSync(join(PACKAGE, f), join(copy, f), { recursive: true });
+    }
+    const env = {
+      ...process.env,
+      PATH: [join(ROOT, 'node_modules', '.bin'), dirname(process.execPath), process.env.PATH].join(
+        delimiter,
+      ),
+    };
+    const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env });
+    const { stdout } = await npm(['pack', '--json', '--pack-destination', dir], copy);
+    const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    const files = (packed?.files ?? []).map((f) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/sign-in.js',
+        'dist/gather-answer.d.ts',
+        'src/index.ts',
+      ]),
+    );
+    expect(files.filter((f) => f.includes('.spec.'))).toEqual([]);
+
+    // `npm install <tarball>` in the frontend: no registry needed, the package has no dependencies.
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module' }));
+    await npm(
+      ['install', '--offline', '--no-audit', '--no-fund', join(dir, packed?.filename ?? '')],
+      app,
+    );
+    writeFileSync(
+      join(app, 'main.js'),
+      `import { signInUrl } from '@gather-bff/client';\nconsole.log(signInUrl({ returnTo: '/q?x=1' }));\n`,
+    );
+    const out = await run(process.execPath, [join(app, 'main.js')], { cwd: app });
+    expect(out.stdout.trim()).toBe('/auth/login?returnTo=%2Fq%3Fx%3D1');
+  }, 120_000);
 });

@@ -141,6 +141,7 @@ describe('the demo assembly', () => {
         GATHER_API_KEY_FILE: '/nonexistent/gather_api_key',
         GATHER_BASE_URL: 'http://127.0.0.1:9/qsi/gather',
         SESSION_SECRET: 'short',
+        SESSION_SECRET_FILE: '/nonexistent/session_secret',
         OIDC_ISSUER_URL: 'http://127.0.0.1:9/',
         PUBLIC_URL: 'https://bff.example.com',
         LOG_LEVEL: 'info',
@@ -213,10 +214,12 @@ describe('the demo assembly', () => {
       }
     }
     expect([...served.keys()].sort()).toEqual([
+      '/client/gather-answer.js',
       '/client/gather-client.js',
       '/client/gather-error.js',
       '/client/index.js',
       '/client/retry-after.js',
+      '/client/sign-in.js',
     ]);
     const client = served.get('/client/gather-client.js') ?? '';
     expect(client).toContain('export function createGatherClient(');

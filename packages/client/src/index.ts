@@ -19,3 +19,5 @@ export {
   type ErrorEnvelope,
   type GatherErrorCode,
 } from './gather-error.js';
+export { gatherAnswer, type GatherAnswer, type GatherMeta } from './gather-answer.js';
+export { signIn, signInError, signInUrl, type SignInOptions } from './sign-in.js';
