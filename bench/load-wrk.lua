@@ -1,0 +1,46 @@
+-- The bench's wrk script (bench/load.mjs runs it). Headers come from BENCH_HEADERS, one
+-- "name<TAB>value" per line, so the session cookie stays out of `ps`. BENCH_MAX_REQUESTS, when
+-- set, stops each thread after that many answers (a fixed request count for profiles).
+-- done() prints one line, "BENCH_RESULT <json>": the answers, how many were not 2xx, the socket
+-- errors and the whole latency histogram (µs, count) so that rounds can be merged exactly.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  answers = 0
+  non2xx = 0
+  limit = tonumber(os.getenv("BENCH_MAX_REQUESTS") or "")
+  for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", "([^\t\n]+)\t([^\n]*)") do
+    wrk.headers[name] = value
+  end
+end
+
+function response(status, headers, body)
+  answers = answers + 1
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+  end
+  if limit and answers >= limit then
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("non2xx")
+  end
+  local e = summary.errors
+  local buckets = {}
+  for i = 1, #latency do
+    local us, count = latency(i)
+    buckets[i] = string.format("[%d,%d]", us, count)
+  end
+  io.write(string.format(
+    'BENCH_RESULT {"requests":%d,"durationUs":%d,"non2xx":%d,"errors":%d,"histogram":[%s]}\n',
+    summary.requests, summary.duration, bad,
+    e.connect + e.read + e.write + e.timeout, table.concat(buckets, ",")))
+end
