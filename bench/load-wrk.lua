@@ -1,8 +1,12 @@
 -- The bench's wrk script (bench/load.mjs runs it). Headers come from BENCH_HEADERS, one
 -- "name<TAB>value" per line, so the session cookie stays out of `ps`. BENCH_MAX_REQUESTS, when
--- set, stops each thread after that many answers (a fixed request count for profiles).
+-- set, stops the run after that many answers (a fixed request count for profiles; run with
+-- -t1): wrk's main thread sleeps for the whole -d, so the script interrupts it as Ctrl-C would.
 -- done() prints one line, "BENCH_RESULT <json>": the answers, how many were not 2xx, the socket
 -- errors and the whole latency histogram (µs, count) so that rounds can be merged exactly.
+local ffi = require("ffi")
+ffi.cdef("int getpid(void); int kill(int pid, int sig);")
+local SIGINT = 2
 local threads = {}
 
 function setup(thread)
@@ -23,8 +27,9 @@ function response(status, headers, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
   end
-  if limit and answers >= limit then
+  if limit and answers == limit then
     wrk.thread:stop()
+    ffi.C.kill(ffi.C.getpid(), SIGINT)
   end
 end
 

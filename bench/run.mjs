@@ -20,10 +20,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PUBLIC_URL, SPA_HEADERS, signIn, startBff, writeUsers } from './bff.mjs';
+import { SPA_HEADERS, signIn, startBff, writeUsers } from './bff.mjs';
 import { QUESTIONS, startGather } from './gather-stand-in.mjs';
 import { pickLoadGenerator, runLoad } from './load.mjs';
 import { startPeer } from './peer/start.mjs';
+import { startReference } from './references.mjs';
 import {
   cpuUs,
   freePort,
@@ -77,18 +78,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 /** target → why it stopped counting: it exited, or refused before the load. */
 const failed = new Map();
 
-/** A reference proxy (bare-proxy.mjs or engine-proxy.mjs) in its own process. */
-async function startReference(name, script, gatherBaseUrl, apiKey) {
-  const port = await freePort();
-  const proc = start(name, process.execPath, [join(import.meta.dirname, script)], {
-    env: { PORT: String(port), GATHER_BASE_URL: gatherBaseUrl, GATHER_API_KEY: apiKey, PUBLIC_URL },
-    logFile: join(dir, `${name}.log`),
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(proc, 'answering', async () => (await fetch(`${url}/healthz`)).status === 404);
-  return { proc, url };
-}
-
 /** The OTLP sink for BENCH_OTLP=1; `stats()` says what it received. */
 async function startOtlpSink() {
   const port = await freePort();
@@ -131,7 +120,7 @@ async function startTargets() {
   // The reference proxies get the browser's cookie too: dropping it is part of the work.
   const cookie = `connect.sid=${randomBytes(24).toString('base64url')}`;
   const reference = async (name, script) => {
-    const r = await startReference(name, script, gather.baseUrl, apiKey);
+    const r = await startReference(name, script, dir, options);
     return { proc: r.proc, url: `${r.url}${CALL}`, headers: spa(cookie) };
   };
   await add('bare', () => reference('bare', 'bare-proxy.mjs'));

@@ -7,11 +7,12 @@ import { freePort, start, waitUntil } from '../processes.mjs';
 
 const MAIN = join(import.meta.dirname, 'dist', 'main.js');
 
-export async function startPeer(name, dir, { gatherBaseUrl, apiKey }) {
+/** `nodeArgs` go before the script (a profile's flags). */
+export async function startPeer(name, dir, { gatherBaseUrl, apiKey }, nodeArgs = []) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: npx tsc -p bench/peer builds it`);
   const port = await freePort();
   const user = { username: 'bench', password: randomBytes(12).toString('base64url') };
-  const proc = start(name, process.execPath, [MAIN], {
+  const proc = start(name, process.execPath, [...nodeArgs, MAIN], {
     env: {
       NODE_ENV: 'production',
       PORT: String(port),
