@@ -325,8 +325,11 @@ export function verdictLines({ trusted, sanity, verdicts }) {
   return [
     trusted
       ? line('OK', sanity)
-      : `${line('BAD', sanity)}\nUNTRUSTWORTHY RUN: the engine reference must cost more CPU per ` +
-        'request than the bare proxy; verdicts that would pass show VOID',
+      : `${line('BAD', sanity)}\nUNTRUSTWORTHY RUN: ${
+          sanity.pass === null
+            ? 'the sanity line could not be measured'
+            : 'the engine reference must cost more CPU per request than the bare proxy'
+        }; verdicts that would pass show VOID`,
     ...verdicts.map((v) => line(mark(v.pass, trusted), v)),
   ];
 }
