@@ -7,8 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { logTail, start } from './processes.mjs';
 
-const wrkPath = () =>
-  ['wrk', '/usr/bin/wrk'].find((bin) => spawnSync(bin, ['-v']).error === undefined);
+const wrkInstalled = () => spawnSync('wrk', ['-v']).error === undefined;
 
 const autocannonInstalled = () => {
   try {
@@ -24,8 +23,8 @@ const autocannonInstalled = () => {
  * what was looked for.
  */
 export function pickLoadGenerator(wanted = process.env.BENCH_LOAD) {
-  const wrk = wanted !== 'autocannon' && wrkPath();
-  if (wrk) return { name: 'wrk', fallback: false, command: wrk };
+  if (wanted !== 'autocannon' && wrkInstalled())
+    return { name: 'wrk', fallback: false, command: 'wrk' };
   if (wanted !== 'wrk' && autocannonInstalled()) {
     return { name: 'autocannon', fallback: wanted !== 'autocannon', command: process.execPath };
   }
@@ -58,6 +57,7 @@ export async function runLoad(generator, target, { connections, seconds, maxRequ
   const env =
     generator.name === 'wrk'
       ? {
+          PATH: process.env.PATH,
           BENCH_HEADERS: Object.entries(target.headers)
             .map(([name, value]) => `${name}\t${value}`)
             .join('\n'),

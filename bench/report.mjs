@@ -277,6 +277,12 @@ function infoLines(runs, summary) {
     );
   }
   add(
+    'c=32 CPU/req, bff-otlp / bff-memory',
+    paired(runs, ['bff-otlp', 32], ['bff-memory', 32], cpuRatio),
+    times,
+    'what exporting a span pair per request costs',
+  );
+  add(
     'c=32 CPU/req, bff-memory / engine',
     paired(runs, ['bff-memory', 32], ['engine', 32], cpuRatio),
     times,
