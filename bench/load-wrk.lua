@@ -3,7 +3,10 @@
 -- set, stops the run after that many answers (a fixed request count for profiles; run with
 -- -t1): wrk's main thread sleeps for the whole -d, so the script interrupts it as Ctrl-C would.
 -- done() prints one line, "BENCH_RESULT <json>": the answers, how many were not 2xx, the socket
--- errors and the whole latency histogram (µs, count) so that rounds can be merged exactly.
+-- errors and the whole latency histogram (µs, count) so that rounds can be merged exactly. wrk
+-- hands done() that histogram corrected for coordinated omission (its stats_correct: an answer
+-- slower than twice the mean interval adds the answers a steady client would have queued behind
+-- it), as its own printed percentiles are; so it holds more entries than answers.
 local ffi = require("ffi")
 ffi.cdef("int getpid(void); int kill(int pid, int sig);")
 local SIGINT = 2

@@ -58,8 +58,9 @@ export function runResult({ requests, durationUs, non2xx, errors, histogram }, c
 
 /**
  * One target at one concurrency over its rounds: req/s and CPU per request as their spread,
- * p50 and p99 from the merged histograms (`samples`: the answers they stand on), failures
- * summed, memory at its worst.
+ * p50 and p99 from the merged histograms (`samples`: the answers they stand on; wrk's histogram
+ * holds more entries, see docs/benchmarks.md on coordinated omission), failures summed, memory
+ * at its worst.
  */
 export function summarize(runs) {
   const merged = mergeHistograms(runs.map((r) => r.histogram));
@@ -69,7 +70,7 @@ export function summarize(runs) {
     cpuUs: spread(runs.map((r) => r.cpuUs)),
     p50Ms: percentileUs(merged, 50) / 1000,
     p99Ms: percentileUs(merged, 99) / 1000,
-    samples: sum(merged.map(([, n]) => n)),
+    samples: sum(runs.map((r) => r.requests)),
     non2xx: sum(runs.map((r) => r.non2xx)),
     errors: sum(runs.map((r) => r.errors)),
     rssMB: Math.max(...runs.map((r) => r.rssMB)),
