@@ -37,12 +37,12 @@ export function nodeFlags() {
 
 /**
  * Starts `dist/main.js`; resolves once /readyz says the key and the stores are ready. With
- * `otlpEndpoint`, it exports its spans there.
+ * `otlpEndpoint`, it exports its spans there; `nodeArgs` go after the start command's flags.
  */
 export async function startBff(
   name,
   dir,
-  { gatherBaseUrl, apiKey, usersFile, redisUrl, otlpEndpoint },
+  { gatherBaseUrl, apiKey, usersFile, redisUrl, otlpEndpoint, nodeArgs = [] },
 ) {
   const port = await freePort();
   const env = {
@@ -65,11 +65,16 @@ export async function startBff(
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...(otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } : {}),
   };
-  const proc = start(name, process.execPath, [...nodeFlags(), join(ROOT, 'dist', 'main.js')], {
-    env,
-    cwd: ROOT,
-    logFile: join(dir, `${name}.log`),
-  });
+  const proc = start(
+    name,
+    process.execPath,
+    [...nodeFlags(), ...nodeArgs, join(ROOT, 'dist', 'main.js')],
+    {
+      env,
+      cwd: ROOT,
+      logFile: join(dir, `${name}.log`),
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(proc, 'ready', async () => (await fetch(`${url}/readyz`)).status === 200);
   return { proc, url };

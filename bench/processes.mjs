@@ -1,6 +1,6 @@
 // The benchmark's child processes: every target, and every load run, is a process of its own.
 // Whatever way the bench ends (done, failure, Ctrl-C), `stopAll` or `killAllNow` stops them.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -91,7 +91,21 @@ export function freePort() {
   });
 }
 
-/** Resident memory in MB of a process and its descendants (nginx's workers, for one). */
+/** A process and its descendants (nginx's workers, for one), as pids. */
+function tree(pid) {
+  const children = (p) => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  const pids = [String(pid)];
+  for (let i = 0; i < pids.length; i++) pids.push(...children(pids[i]));
+  return pids;
+}
+
+/** Resident memory in MB of a process and its descendants. */
 export function rssMB(pid) {
   const kib = (p) => {
     try {
@@ -100,14 +114,27 @@ export function rssMB(pid) {
       return 0; // gone meanwhile
     }
   };
-  const children = (p) => {
+  return (tree(pid).reduce((sum, p) => sum + kib(p), 0) * 1024) / 1e6;
+}
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * CPU time in µs a process and its descendants have used so far: utime + stime of each (all
+ * threads, V8's compiler and GC threads included) and cutime + cstime of the children each has
+ * reaped. Taken before and after a run, the difference over the requests served is the CPU per
+ * request.
+ */
+export function cpuUs(pid) {
+  const ticks = (p) => {
     try {
-      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean);
+      // Fields after the parenthesised command name, which may hold spaces: utime is the 12th.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
     } catch {
-      return [];
+      return 0; // gone meanwhile
     }
   };
-  const tree = [String(pid)];
-  for (let i = 0; i < tree.length; i++) tree.push(...children(tree[i]));
-  return (tree.reduce((sum, p) => sum + kib(p), 0) * 1024) / 1e6;
+  return (tree(pid).reduce((sum, p) => sum + ticks(p), 0) * 1e6) / clockTicks;
 }
