@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
-const HOP_BY_HOP = [
+export const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -12,43 +12,34 @@ const HOP_BY_HOP = [
 ];
 
 /**
- * Browser headers that never reach Gather (docs/contract.md, "Headers to Gather"): credentials
- * (the BFF's session is not Gather's), the forwarding headers the BFF sets alone, headers that
- * would let the browser pick the method, path or client identity upstream, the browser's trace
- * context (the BFF sends its own `traceparent`, and the browser's `tracestate` only when it
- * continued the browser's trace; `baggage` never), the BFF's own CSRF marker, and `expect`
- * (the body is already buffered).
+ * The browser's own headers that may reach Gather (docs/contract.md, "Headers to Gather"): an
+ * allow-list, so no name a browser or a proxy invents can choose routing, method or identity
+ * upstream. The BFF adds its own (key, request id, forwarding headers, trace context, the
+ * body's length) after these; `proxy.forwardHeaders` may add names (see forward-headers.ts).
  */
-const DROP_TO_GATHER = new Set([
-  ...HOP_BY_HOP,
-  'host',
-  'cookie',
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
-  'x-request-id',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-  'x-forwarded-server',
-  'forwarded',
-  'x-real-ip',
-  'x-client-ip',
-  'true-client-ip',
-  'x-http-method-override',
-  'x-http-method',
-  'x-method-override',
-  'x-original-url',
-  'x-rewrite-url',
-  'traceparent',
-  'tracestate',
-  'baggage',
-  'x-csrf',
-  'expect',
-  'content-length',
-]);
+const FORWARDED_TO_GATHER = [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'content-type',
+  'content-encoding',
+  'cache-control',
+  'pragma',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'prefer',
+  'idempotency-key',
+  'user-agent',
+];
+
+/** The allow-list with the operator's `proxy.forwardHeaders` (already checked and lower-cased). */
+export function forwardedToGather(extra: readonly string[]): ReadonlySet<string> {
+  return new Set([...FORWARDED_TO_GATHER, ...extra]);
+}
 
 /**
  * Gather headers that never reach the browser (docs/contract.md, "Headers to the browser"):
@@ -112,15 +103,19 @@ export interface ForwardContext {
   readonly tracestate?: string;
 }
 
-/** The headers Gather receives: the browser's, minus the refused ones, plus the BFF's own. */
+/**
+ * The headers Gather receives: the browser's that `forwarded` names (see forwardedToGather),
+ * unless its `Connection` header lists them, plus the BFF's own.
+ */
 export function headersToGather(
   incoming: IncomingHttpHeaders,
   ctx: ForwardContext,
+  forwarded: ReadonlySet<string>,
 ): OutgoingHttpHeaders {
   const listed = connectionListed(incoming);
   const out: OutgoingHttpHeaders = {};
   for (const name in incoming) {
-    if (DROP_TO_GATHER.has(name) || listed?.has(name)) continue;
+    if (!forwarded.has(name) || listed?.has(name)) continue;
     out[name] = incoming[name];
   }
   out['x-api-key'] = ctx.apiKey;
