@@ -456,6 +456,8 @@ export class GatherForwarder implements OnApplicationShutdown {
     const { res } = call;
     if (!res.headersSent) {
       for (const name in this.securityHeaders) res.setHeader(name, this.securityHeaders[name]!);
+      // Like every proxied answer, one user's (the envelope adds `Cache-Control: no-store`).
+      res.setHeader('Vary', 'Cookie');
       if (call.rateLimit) writeReport(res, call.rateLimit);
       // A body left unread cannot be skipped safely: the connection ends with this answer.
       if (!call.req.complete) res.setHeader('Connection', 'close');

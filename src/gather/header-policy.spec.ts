@@ -157,6 +157,9 @@ describe('headersToGather', () => {
   });
 });
 
+/** What an answer from Gather that says nothing about caching carries to the browser. */
+const PRIVATE = { 'cache-control': 'no-store', vary: 'Cookie' };
+
 describe('headersToBrowser', () => {
   it('drops set-cookie, x-api-key, x-powered-by, hop-by-hop and Connection-listed headers', () => {
     const out = headersToBrowser({
@@ -172,7 +175,12 @@ describe('headersToBrowser', () => {
       'transfer-encoding': 'chunked',
       'keep-alive': 'timeout=5',
     });
-    expect(out).toEqual({ 'content-type': 'application/json', 'retry-after': '7', etag: '"a"' });
+    expect(out).toEqual({
+      'content-type': 'application/json',
+      'retry-after': '7',
+      etag: '"a"',
+      ...PRIVATE,
+    });
   });
 
   it("drops Gather's RateLimit-* (the BFF's own describe its limits)", () => {
@@ -182,17 +190,59 @@ describe('headersToBrowser', () => {
       'ratelimit-remaining': '998',
       'ratelimit-reset': '1',
     });
-    expect(out).toEqual({ 'content-type': 'application/json' });
+    expect(out).toEqual({ 'content-type': 'application/json', ...PRIVATE });
   });
 
   it('reads a plain Connection value as naming no other header, in either case', () => {
     for (const connection of ['keep-alive', 'Keep-Alive', 'close', 'Close']) {
       expect(headersToBrowser({ connection, etag: '"a"', 'keep-alive': 'timeout=5' })).toEqual({
         etag: '"a"',
+        ...PRIVATE,
       });
     }
     expect(headersToBrowser({ connection: 'Keep-Alive, X-Internal', 'x-internal': '1' })).toEqual(
-      {},
+      PRIVATE,
     );
+  });
+
+  it('drops the headers that set state for the whole origin or steer the page', () => {
+    const out = headersToBrowser({
+      'content-type': 'application/json',
+      nel: '{"report_to":"gather","max_age":31536000}',
+      'report-to': '{"group":"gather","max_age":31536000,"endpoints":[]}',
+      'reporting-endpoints': 'gather="https://gather.example/r"',
+      'service-worker-allowed': '/',
+      'accept-ch': 'Sec-CH-UA-Model',
+      'critical-ch': 'Sec-CH-UA-Model',
+      refresh: '0; url=https://evil.example',
+      'origin-agent-cluster': '?0',
+      'permissions-policy': 'camera=*',
+      'document-policy': 'force-load-at-top',
+      'speculation-rules': '"/rules.json"',
+      link: '</evil.js>; rel=preload; as=script',
+      'clear-site-data': '"cookies"',
+      'alt-svc': 'h3=":443"',
+      'access-control-allow-origin': '*',
+    });
+    expect(out).toEqual({ 'content-type': 'application/json', ...PRIVATE });
+  });
+
+  it("makes Gather's caching private and adds Cookie to its Vary", () => {
+    expect(
+      headersToBrowser({
+        'cache-control': 'public, max-age=31536000, s-maxage=99',
+        vary: 'Accept-Encoding',
+      }),
+    ).toEqual({ 'cache-control': 'private, max-age=31536000', vary: 'Accept-Encoding, Cookie' });
+  });
+
+  it('reads Cache-Control and Vary named in Connection as not sent', () => {
+    expect(
+      headersToBrowser({
+        connection: 'Cache-Control, Vary',
+        'cache-control': 'public, max-age=60',
+        vary: 'Accept',
+      }),
+    ).toEqual(PRIVATE);
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { privateCacheControl, varyWithCookie } from './private-cache';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
 export const HOP_BY_HOP = [
@@ -44,8 +45,10 @@ export function forwardedToGather(extra: readonly string[]): ReadonlySet<string>
 /**
  * Gather headers that never reach the browser (docs/contract.md, "Headers to the browser"):
  * cookies and keys, what describes Gather's servers, cross-origin grants the BFF's origin never
- * makes, and every security header, since the BFF's own always win; so do its `RateLimit-*`,
- * which describe its own limits. `location` is rewritten apart (see gatherLocation).
+ * makes, headers that set state for the whole origin or steer the page, and every security
+ * header, since the BFF's own always win; so do its `RateLimit-*`, which describe its own
+ * limits. `location` is rewritten apart (see gatherLocation); `cache-control` and `vary` are
+ * made private (see private-cache.ts).
  */
 const DROP_TO_BROWSER = new Set([
   ...HOP_BY_HOP,
@@ -55,8 +58,28 @@ const DROP_TO_BROWSER = new Set([
   'server',
   'x-request-id',
   'location',
+  'cache-control',
+  'vary',
   'clear-site-data',
   'alt-svc',
+  'nel',
+  'report-to',
+  'reporting-endpoints',
+  'service-worker-allowed',
+  'accept-ch',
+  'critical-ch',
+  'refresh',
+  'origin-agent-cluster',
+  'permissions-policy',
+  'permissions-policy-report-only',
+  'feature-policy',
+  'document-policy',
+  'document-policy-report-only',
+  'speculation-rules',
+  'link',
+  'public-key-pins',
+  'public-key-pins-report-only',
+  'expect-ct',
   'content-security-policy',
   'content-security-policy-report-only',
   'strict-transport-security',
@@ -66,7 +89,6 @@ const DROP_TO_BROWSER = new Set([
   'x-dns-prefetch-control',
   'x-download-options',
   'x-permitted-cross-domain-policies',
-  'origin-agent-cluster',
   'referrer-policy',
   'ratelimit-limit',
   'ratelimit-remaining',
@@ -129,7 +151,11 @@ export function headersToGather(
   return out;
 }
 
-/** The headers the browser receives from a Gather response. */
+/**
+ * The headers the browser receives from a Gather response, made private to its user: whatever
+ * Gather says about caching, no shared cache may keep it, and the browser's own keeps it apart
+ * per session (`Vary: Cookie`).
+ */
 export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
   const listed = connectionListed(upstream);
   const out: OutgoingHttpHeaders = {};
@@ -138,5 +164,9 @@ export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHea
     if (DROPPED_PREFIXES_TO_BROWSER.some((prefix) => name.startsWith(prefix))) continue;
     out[name] = upstream[name];
   }
+  out['cache-control'] = privateCacheControl(
+    listed?.has('cache-control') ? undefined : upstream['cache-control'],
+  );
+  out.vary = varyWithCookie(listed?.has('vary') ? undefined : upstream.vary);
   return out;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ConfigError } from '../../src/config/load-config';
-import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
-import { send, type RawRequest, type RawResponse } from '../support/http';
+import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
@@ -159,8 +160,133 @@ describe('ANY /api/gather/* — headers by class', () => {
     });
   });
 
+  describe('to the browser: private answers, nothing for the whole origin (defect 7)', () => {
+    /** Headers that would set state for the BFF's whole origin or steer the page. */
+    const originWide = {
+      nel: '{"report_to":"gather","max_age":31536000}',
+      'report-to':
+        '{"group":"gather","max_age":31536000,"endpoints":[{"url":"https://evil.example"}]}',
+      'reporting-endpoints': 'gather="https://evil.example/r"',
+      'service-worker-allowed': '/',
+      'accept-ch': 'Sec-CH-UA-Model, Sec-CH-UA-Platform-Version',
+      'critical-ch': 'Sec-CH-UA-Model',
+      refresh: '0; url=https://evil.example',
+      'origin-agent-cluster': '?0',
+      'permissions-policy': 'camera=*, geolocation=*',
+      'document-policy': 'force-load-at-top',
+      'speculation-rules': '"/qsi/gather/rules.json"',
+      link: '<https://evil.example/x.js>; rel=preload; as=script',
+      'set-cookie': 'gather=1; Path=/',
+      'clear-site-data': '"cookies"',
+      'alt-svc': 'h3=":443"',
+      'access-control-allow-origin': '*',
+    };
+
+    /** Each way an answer reaches the browser: whole or piped, a success or a passed-through error. */
+    const deliveries: [string, number, (res: ServerResponse, h: OutgoingHttpHeaders) => void][] = [
+      [
+        'a whole success',
+        200,
+        (res, h) => {
+          res.writeHead(200, { 'content-type': 'application/json', ...h });
+          res.end('{"data":[]}');
+        },
+      ],
+      [
+        'a piped success',
+        200,
+        (res, h) => {
+          res.writeHead(200, { 'content-type': 'application/json', ...h });
+          res.write('{"data":');
+          setTimeout(() => res.end('[]}'), 50);
+        },
+      ],
+      [
+        'a whole error',
+        404,
+        (res, h) => {
+          res.writeHead(404, { 'content-type': 'application/json', ...h });
+          res.end(gatherError('NOT_FOUND', 'No such question'));
+        },
+      ],
+      [
+        'a piped error (too large to read whole)',
+        500,
+        (res, h) => {
+          res.writeHead(500, { 'content-type': 'text/plain', ...h });
+          res.end('e'.repeat(300 * 1024));
+        },
+      ],
+    ];
+
+    it.each(deliveries)(
+      'makes %s private and drops the origin-wide headers',
+      async (_what, status, answer) => {
+        fake.handle = (_req, res) =>
+          answer(res, {
+            ...originWide,
+            'cache-control': 'public, max-age=31536000, s-maxage=99',
+            vary: 'Accept-Encoding',
+          });
+        const res = await call({ path: '/api/gather/questions/1' });
+        expect(res.status).toBe(status);
+        expect(res.headers['cache-control']).toBe('private, max-age=31536000');
+        expect(res.headers.vary).toBe('Accept-Encoding, Cookie');
+        for (const name of Object.keys(originWide)) {
+          // The BFF's own security headers include this one: Gather's `?0` loses to it.
+          if (name === 'origin-agent-cluster') expect(res.headers[name]).toBe('?1');
+          else expect(res.headers[name]).toBeUndefined();
+        }
+        expect(res.headers['content-security-policy']).toBe(
+          "default-src 'none'; frame-ancestors 'none'; sandbox",
+        );
+      },
+    );
+
+    it.each(deliveries)(
+      'answers %s that says nothing about caching with no-store and Vary: Cookie',
+      async (_what, status, answer) => {
+        fake.handle = (_req, res) => answer(res, {});
+        const res = await call({ path: '/api/gather/questions/1' });
+        expect(res.status).toBe(status);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers.vary).toBe('Cookie');
+      },
+    );
+
+    it("keeps Gather's own private caching and a Vary that already names Cookie", async () => {
+      fake.handle = (_req, res) => {
+        res.writeHead(200, {
+          'cache-control': 'no-cache="set-cookie", Max-Age=60, PUBLIC',
+          vary: 'cookie, Accept',
+        });
+        res.end('{}');
+      };
+      const res = await call({ path: '/api/gather/questions/1' });
+      expect(res.headers['cache-control']).toBe('private, no-cache="set-cookie", Max-Age=60');
+      expect(res.headers.vary).toBe('cookie, Accept');
+    });
+
+    it("sends the BFF's own envelopes on the proxied path uncacheable too", async () => {
+      const refused = await call({ path: '/api/gather/answers' });
+      expect(refused.status).toBe(403);
+      expect(refused.json<Envelope>().error.code).toBe('ROUTE_NOT_ALLOWED');
+      expect(refused.headers['cache-control']).toBe('no-store');
+      expect(refused.headers.vary).toBe('Cookie');
+      fake.handle = (_req, res) => {
+        res.writeHead(401, { 'cache-control': 'public, max-age=600', vary: 'Accept' });
+        res.end(gatherError('UNAUTHORIZED', 'Invalid API key'));
+      };
+      const rejected = await call({ path: '/api/gather/questions/1' });
+      expect(rejected.status).toBe(502);
+      expect(rejected.json<Envelope>().error.code).toBe('UPSTREAM_UNAUTHORIZED');
+      expect(rejected.headers['cache-control']).toBe('no-store');
+      expect(rejected.headers.vary).toBe('Cookie');
+    });
+  });
+
   it('never shows the key in a response or a log line', () => {
-    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.length).toBeGreaterThan(10);
     expect(seen.join('\n')).not.toContain(TEST_KEY);
     expect(t.logs()).not.toContain(TEST_KEY);
   });
