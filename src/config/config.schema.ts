@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { forwardHeaderProblem } from '../gather/forward-headers';
 import type { KeyRef } from '../keys/key-ref';
 import { acceptableIssuer } from './issuer-url';
 
@@ -32,6 +33,15 @@ const allowRuleSchema = z.object({
   path: z.string().startsWith('/'),
 });
 export type AllowRule = z.infer<typeof allowRuleSchema>;
+
+/** A browser header name an operator adds to those Gather receives; lower-cased, as Node gives them. */
+const forwardHeaderSchema = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = forwardHeaderProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform((name) => name.toLowerCase());
 
 /** `host:port` (an IPv6 host in brackets), as REDIS_SENTINELS and REDIS_CLUSTER_NODES list them. */
 const hostPortSchema = z
@@ -93,6 +103,8 @@ export const configSchema = z.object({
     /** All request bodies held in memory at once, across requests; past it new uploads get 503. */
     maxBufferedBytes: positive,
     allow: z.array(allowRuleSchema).min(1),
+    /** Browser headers Gather receives besides the built-in allow-list (YAML only). */
+    forwardHeaders: z.array(forwardHeaderSchema).default([]),
   }),
   session: z.object({
     secrets: z.array(z.string()).min(1),

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../test/support/temp-dir';
 import { fingerprint } from '../keys/key-format';
@@ -110,6 +110,25 @@ describe('loadConfig', () => {
     expect(text).toContain('TRUST_PROXY=true');
     expect(text).toContain('COOKIE_SAMESITE (session.cookieSameSite)');
     expect(found.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('reads proxy.forwardHeaders lower-cased, and refuses every dangerous or malformed name together', async () => {
+    const dir = await tempDir('cfg-');
+    writeFileSync(join(dir, 'default.yaml'), readFileSync(join(CONFIG_DIR, 'default.yaml')));
+    writeFileSync(join(dir, 'ok.yaml'), 'proxy: { forwardHeaders: [X-Tenant-Hint] }\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'proxy: { forwardHeaders: [X-Tenant-Hint, Cookie, X-Forwarded-User, "x tenant"] }\n',
+    );
+    expect(loadConfig(base, CONFIG_DIR).proxy.forwardHeaders).toEqual([]);
+    expect(loadConfig({ ...base, APP_ENV: 'ok' }, dir).proxy.forwardHeaders).toEqual([
+      'x-tenant-hint',
+    ]);
+    expect(problems({ ...base, APP_ENV: 'bad' }, dir)).toEqual([
+      'proxy.forwardHeaders.1: "Cookie" is never forwarded to Gather (a credential)',
+      'proxy.forwardHeaders.2: "X-Forwarded-User" is never forwarded to Gather (x-forwarded-*: it would let the browser choose routing, method or identity upstream)',
+      'proxy.forwardHeaders.3: "x tenant" is not a header name',
+    ]);
   });
 
   it('refuses a GATHER_BASE_URL with a query or fragment (paths are appended to it)', () => {

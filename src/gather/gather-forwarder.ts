@@ -27,7 +27,7 @@ import { reportHeaders, writeReport } from '../rate-limit/rate-limit-report';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
-import { headersToBrowser, headersToGather } from './header-policy';
+import { forwardedToGather, headersToBrowser, headersToGather } from './header-policy';
 import { gatherLocation } from './location';
 import type { ProxyCall } from './proxy-call';
 import { endStrayBodyWatch, watchForStrayBody } from './stray-body';
@@ -68,6 +68,8 @@ export class GatherForwarder implements OnApplicationShutdown {
   private readonly publicHost: string;
   private readonly client: ClientAddress;
   private readonly securityHeaders: Readonly<Record<string, string>>;
+  /** The browser headers Gather may receive (docs/contract.md, "Headers to Gather"). */
+  private readonly forwardedHeaders: ReadonlySet<string>;
   private readonly timeoutMs: number;
 
   constructor(
@@ -84,6 +86,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.publicHost = new URL(server.publicUrl).host;
     this.client = clientAddress(server.trustProxy);
     this.securityHeaders = proxiedSecurityHeaders();
+    this.forwardedHeaders = forwardedToGather(config.get('proxy', { infer: true }).forwardHeaders);
     // One keep-alive pool to Gather for the whole process; LIFO keeps the warm sockets busy.
     const agentOptions = { keepAlive: true, scheduling: 'lifo' as const };
     this.agent = gather.baseUrl.startsWith('https:')
@@ -123,16 +126,20 @@ export class GatherForwarder implements OnApplicationShutdown {
     // Read before the headers are replaced: both follow X-Forwarded-* under TRUST_PROXY.
     const clientIp = this.client.ip(req);
     const proto = this.client.protocol(req);
-    req.headers = headersToGather(req.headers, {
-      apiKey: key.value,
-      requestId: call.requestId,
-      clientIp,
-      proto,
-      publicHost: this.publicHost,
-      bodyLength: call.body?.length,
-      traceparent: this.tracing.gatherCall(call.trace, req.method as string, target.path),
-      tracestate: call.trace.tracestate,
-    }) as IncomingHttpHeaders;
+    req.headers = headersToGather(
+      req.headers,
+      {
+        apiKey: key.value,
+        requestId: call.requestId,
+        clientIp,
+        proto,
+        publicHost: this.publicHost,
+        bodyLength: call.body?.length,
+        traceparent: this.tracing.gatherCall(call.trace, req.method as string, target.path),
+        tracestate: call.trace.tracestate,
+      },
+      this.forwardedHeaders,
+    ) as IncomingHttpHeaders;
     req.url = this.basePath + target.path + target.search;
     (req as Forwarded)[CALL] = call;
     // Each attempt adds the proxy library's own 'close' listeners to the response; a replay after
@@ -449,6 +456,8 @@ export class GatherForwarder implements OnApplicationShutdown {
     const { res } = call;
     if (!res.headersSent) {
       for (const name in this.securityHeaders) res.setHeader(name, this.securityHeaders[name]!);
+      // Like every proxied answer, one user's (the envelope adds `Cache-Control: no-store`).
+      res.setHeader('Vary', 'Cookie');
       if (call.rateLimit) writeReport(res, call.rateLimit);
       // A body left unread cannot be skipped safely: the connection ends with this answer.
       if (!call.req.complete) res.setHeader('Connection', 'close');

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { privateCacheControl, varyWithCookie } from './private-cache';
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
-const HOP_BY_HOP = [
+export const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -12,49 +13,42 @@ const HOP_BY_HOP = [
 ];
 
 /**
- * Browser headers that never reach Gather (docs/contract.md, "Headers to Gather"): credentials
- * (the BFF's session is not Gather's), the forwarding headers the BFF sets alone, headers that
- * would let the browser pick the method, path or client identity upstream, the browser's trace
- * context (the BFF sends its own `traceparent`, and the browser's `tracestate` only when it
- * continued the browser's trace; `baggage` never), the BFF's own CSRF marker, and `expect`
- * (the body is already buffered).
+ * The browser's own headers that may reach Gather (docs/contract.md, "Headers to Gather"): an
+ * allow-list, so no name a browser or a proxy invents can choose routing, method or identity
+ * upstream. The BFF adds its own (key, request id, forwarding headers, trace context, the
+ * body's length) after these; `proxy.forwardHeaders` may add names (see forward-headers.ts).
  */
-const DROP_TO_GATHER = new Set([
-  ...HOP_BY_HOP,
-  'host',
-  'cookie',
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
-  'x-request-id',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-  'x-forwarded-server',
-  'forwarded',
-  'x-real-ip',
-  'x-client-ip',
-  'true-client-ip',
-  'x-http-method-override',
-  'x-http-method',
-  'x-method-override',
-  'x-original-url',
-  'x-rewrite-url',
-  'traceparent',
-  'tracestate',
-  'baggage',
-  'x-csrf',
-  'expect',
-  'content-length',
-]);
+const FORWARDED_TO_GATHER = [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'content-type',
+  'content-encoding',
+  'cache-control',
+  'pragma',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'prefer',
+  'idempotency-key',
+  'user-agent',
+];
+
+/** The allow-list with the operator's `proxy.forwardHeaders` (already checked and lower-cased). */
+export function forwardedToGather(extra: readonly string[]): ReadonlySet<string> {
+  return new Set([...FORWARDED_TO_GATHER, ...extra]);
+}
 
 /**
  * Gather headers that never reach the browser (docs/contract.md, "Headers to the browser"):
  * cookies and keys, what describes Gather's servers, cross-origin grants the BFF's origin never
- * makes, and every security header, since the BFF's own always win; so do its `RateLimit-*`,
- * which describe its own limits. `location` is rewritten apart (see gatherLocation).
+ * makes, headers that set state for the whole origin or steer the page, and every security
+ * header, since the BFF's own always win; so do its `RateLimit-*`, which describe its own
+ * limits. `location` is rewritten apart (see gatherLocation); `cache-control` and `vary` are
+ * made private (see private-cache.ts).
  */
 const DROP_TO_BROWSER = new Set([
   ...HOP_BY_HOP,
@@ -64,8 +58,28 @@ const DROP_TO_BROWSER = new Set([
   'server',
   'x-request-id',
   'location',
+  'cache-control',
+  'vary',
   'clear-site-data',
   'alt-svc',
+  'nel',
+  'report-to',
+  'reporting-endpoints',
+  'service-worker-allowed',
+  'accept-ch',
+  'critical-ch',
+  'refresh',
+  'origin-agent-cluster',
+  'permissions-policy',
+  'permissions-policy-report-only',
+  'feature-policy',
+  'document-policy',
+  'document-policy-report-only',
+  'speculation-rules',
+  'link',
+  'public-key-pins',
+  'public-key-pins-report-only',
+  'expect-ct',
   'content-security-policy',
   'content-security-policy-report-only',
   'strict-transport-security',
@@ -75,7 +89,6 @@ const DROP_TO_BROWSER = new Set([
   'x-dns-prefetch-control',
   'x-download-options',
   'x-permitted-cross-domain-policies',
-  'origin-agent-cluster',
   'referrer-policy',
   'ratelimit-limit',
   'ratelimit-remaining',
@@ -112,15 +125,19 @@ export interface ForwardContext {
   readonly tracestate?: string;
 }
 
-/** The headers Gather receives: the browser's, minus the refused ones, plus the BFF's own. */
+/**
+ * The headers Gather receives: the browser's that `forwarded` names (see forwardedToGather),
+ * unless its `Connection` header lists them, plus the BFF's own.
+ */
 export function headersToGather(
   incoming: IncomingHttpHeaders,
   ctx: ForwardContext,
+  forwarded: ReadonlySet<string>,
 ): OutgoingHttpHeaders {
   const listed = connectionListed(incoming);
   const out: OutgoingHttpHeaders = {};
   for (const name in incoming) {
-    if (DROP_TO_GATHER.has(name) || listed?.has(name)) continue;
+    if (!forwarded.has(name) || listed?.has(name)) continue;
     out[name] = incoming[name];
   }
   out['x-api-key'] = ctx.apiKey;
@@ -134,7 +151,11 @@ export function headersToGather(
   return out;
 }
 
-/** The headers the browser receives from a Gather response. */
+/**
+ * The headers the browser receives from a Gather response, made private to its user: whatever
+ * Gather says about caching, no shared cache may keep it, and the browser's own keeps it apart
+ * per session (`Vary: Cookie`).
+ */
 export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
   const listed = connectionListed(upstream);
   const out: OutgoingHttpHeaders = {};
@@ -143,5 +164,9 @@ export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHea
     if (DROPPED_PREFIXES_TO_BROWSER.some((prefix) => name.startsWith(prefix))) continue;
     out[name] = upstream[name];
   }
+  out['cache-control'] = privateCacheControl(
+    listed?.has('cache-control') ? undefined : upstream['cache-control'],
+  );
+  out.vary = varyWithCookie(listed?.has('vary') ? undefined : upstream.vary);
   return out;
 }

@@ -144,6 +144,7 @@ export const SET_BY_BFF = [
 const headerName = fc.constantFrom(
   ...[...NEVER_FROM_BROWSER, ...SET_BY_BFF, 'connection', 'traceparent', 'tracestate'],
   ...['x-custom', 'accept', 'x-hop', 'if-none-match', 'user-agent', 'accept-language'],
+  ...['via', 'x-original-method', 'x-forwarded-user', 'cf-connecting-ip', 'range'],
 );
 
 /** A header name in any capitalisation: Node folds it, the policy must not depend on it. */

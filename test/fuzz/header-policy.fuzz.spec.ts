@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { headersToGather, type ForwardContext } from '../../src/gather/header-policy';
+import {
+  forwardedToGather,
+  headersToGather,
+  type ForwardContext,
+} from '../../src/gather/header-policy';
 import {
   asNodeHeaders,
   connectionListed,
@@ -20,6 +24,8 @@ const ctx: ForwardContext = {
   bodyLength: undefined,
 };
 
+const FORWARDED = forwardedToGather([]);
+
 const BFF_VALUES: Record<string, string> = {
   'x-api-key': ctx.apiKey,
   'x-request-id': ctx.requestId,
@@ -34,7 +40,7 @@ describe('headersToGather under generated header sets', () => {
     fc.assert(
       fc.property(headerLines, (lines) => {
         const incoming = asNodeHeaders(lines);
-        const out = headersToGather(incoming, ctx);
+        const out = headersToGather(incoming, ctx, FORWARDED);
         for (const name of SET_BY_BFF) expect(out[name]).toBe(BFF_VALUES[name]);
         for (const name of NEVER_FROM_BROWSER) expect(out[name]).toBeUndefined();
         for (const name of ['connection', 'transfer-encoding', 'host', 'content-length']) {
@@ -45,14 +51,14 @@ describe('headersToGather under generated header sets', () => {
         const listed = connectionListed(lines);
         for (const name of listed)
           if (!SET_BY_BFF.includes(name)) expect(out[name]).toBeUndefined();
-        // Everything else passes unchanged.
+        // The allow-list passes unchanged; nothing else of the browser's does.
         for (const [name, value] of Object.entries(incoming)) {
-          const refused =
-            NEVER_FROM_BROWSER.includes(name) ||
-            SET_BY_BFF.includes(name) ||
-            listed.has(name) ||
-            ['connection', 'traceparent', 'tracestate'].includes(name);
-          if (!refused) expect(out[name]).toBe(value);
+          if (FORWARDED.has(name) && !listed.has(name)) expect(out[name]).toBe(value);
+        }
+        for (const name of Object.keys(out)) {
+          expect(FORWARDED.has(name) || SET_BY_BFF.includes(name) || name === 'traceparent').toBe(
+            true,
+          );
         }
         expect(Object.keys(out).every((name) => name === name.toLowerCase())).toBe(true);
       }),
