@@ -1,9 +1,10 @@
 import type { SessionData } from 'express-session';
 import { MemorySessionStore } from './memory-session.store';
+import { principalOf } from './principal';
 
 const session = (id: string): SessionData => ({
   cookie: { originalMaxAge: null },
-  user: { id, name: id, email: `${id}@example.test` },
+  user: { id, name: id, email: `${id}@example.test`, principal: principalOf('local', id) },
 });
 
 function read(store: MemorySessionStore, sid: string): SessionData | null | undefined {

@@ -1,5 +1,6 @@
 import type { SessionData } from 'express-session';
 import { LRUCache } from 'lru-cache';
+import type { Principal } from './principal';
 import { SessionIndex } from './session-index';
 import { IndexedSession, SessionStore } from './session-store';
 
@@ -100,7 +101,7 @@ export class MemorySessionStore extends SessionStore {
       this.cache.set(sid, { json: JSON.stringify(session) });
     }
     if (fresh) {
-      if (session.user) this.byUser.add(session.user.id, sid);
+      if (session.user) this.byUser.add(session.user.principal, sid);
       if (session.providerSid !== undefined) this.byProviderSid.add(session.providerSid, sid);
     }
     callback?.();
@@ -121,9 +122,9 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve();
   }
 
-  sessionsOf(userId: string): Promise<IndexedSession[]> {
+  sessionsOf(principal: Principal): Promise<IndexedSession[]> {
     const sessions: IndexedSession[] = [];
-    for (const sid of this.byUser.members(userId)) {
+    for (const sid of this.byUser.members(principal)) {
       // A read drops an idled-out entry, and with it its index entries.
       const data = this.read(sid);
       if (data === null) continue;
@@ -154,7 +155,7 @@ export class MemorySessionStore extends SessionStore {
 
   private unindex(sid: string, value: string): void {
     const { user, providerSid } = JSON.parse(value) as SessionData;
-    if (user) this.byUser.remove(user.id, sid);
+    if (user) this.byUser.remove(user.principal, sid);
     if (providerSid !== undefined) this.byProviderSid.remove(providerSid, sid);
   }
 

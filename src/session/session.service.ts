@@ -8,7 +8,8 @@ import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
-import { liveUser, type SessionUser } from './session-user';
+import { principalOf } from './principal';
+import { liveUser, type SessionUser, type SignedInUser } from './session-user';
 import { requestIdOf } from '../http/request-id';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
@@ -44,13 +45,14 @@ export class SessionService {
    */
   async start(
     req: Request,
-    user: SessionUser,
+    profile: SessionUser,
     method: SignInMethod,
     extra: Partial<SessionData> = {},
   ): Promise<void> {
     const session = this.sessionOf(req);
     const oldSid = req.sessionID;
-    if (method === 'oidc' && this.currentUser(req)?.id === user.id) {
+    const user: SignedInUser = { ...profile, principal: principalOf(method, profile.id) };
+    if (method === 'oidc' && this.currentUser(req)?.principal === user.principal) {
       (this.store as SessionStore & { generate(req: Request): void }).generate(req);
     } else {
       // Someone else's session, or none: gone, so the browser holds only the new user's.
@@ -110,7 +112,7 @@ export class SessionService {
   }
 
   /** The signed-in user, unless there is none or the absolute timeout has passed. */
-  currentUser(req: Request): SessionUser | undefined {
+  currentUser(req: Request): SignedInUser | undefined {
     return liveUser(req.session, this.absoluteMs, Date.now());
   }
 

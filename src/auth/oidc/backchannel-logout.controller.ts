@@ -3,6 +3,7 @@ import { urlencoded, type Request, type Response } from 'express';
 import { parseBodyWithin } from '../../http/body-idle';
 import { BffError } from '../../http/error-codes';
 import { requestIdOf } from '../../http/request-id';
+import { principalOf } from '../../session/principal';
 import { UserSessions } from '../../session/user-sessions.service';
 import { JtiReplay } from './jti-replay';
 import { LogoutTokenError, verifyLogoutToken } from './logout-token';
@@ -16,7 +17,8 @@ const parseForm = urlencoded({ extended: false, limit: '64kb' });
  * `POST /auth/backchannel-logout`: the provider tells the BFF that a user's provider session
  * ended (OpenID Connect Back-Channel Logout 1.0). Server to server, so no origin or X-CSRF
  * check: the signed logout token is the proof. A valid token ends, on every replica, the
- * sessions started from that provider session (`sid`), or all of the user's (`sub` alone).
+ * sessions started from that provider session (`sid`), or all of the OIDC user's (`sub` alone;
+ * never a local user's with that name).
  */
 @Controller('auth')
 @UseGuards(OidcEnabledGuard)
@@ -51,7 +53,7 @@ export class BackchannelLogoutController {
     const ended =
       target.sid !== undefined
         ? await this.sessions.endProviderSession(target.sid, 'back-channel', requestId)
-        : await this.sessions.endAll(target.sub, 'back-channel', requestId);
+        : await this.sessions.endAll(principalOf('oidc', target.sub), 'back-channel', requestId);
     this.logger.log({ requestId, ended }, 'back-channel logout');
     // No body: the provider reads only the status (and Cache-Control: no-store, set on /auth).
     res.setHeader('Content-Length', '0');
