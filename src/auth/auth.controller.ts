@@ -15,7 +15,7 @@ import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
 import { SessionService } from '../session/session.service';
 import { requestIdOf } from '../http/request-id';
-import type { Principal } from '../session/principal';
+import { principalKind, type Principal } from '../session/principal';
 import { UserSessions, type SessionView } from '../session/user-sessions.service';
 import { OidcClient } from './oidc/oidc-client.service';
 import { publicUser, type PublicUser } from './public-user';
@@ -90,12 +90,12 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
     @Query('everywhere') everywhere: unknown,
   ): Promise<{ logoutUrl: string | null }> {
-    const idToken = req.session?.idToken;
+    const signedInWith = req.session?.user && principalKind(req.session.user.principal);
     const user = this.sessions.currentUser(req);
     const all = everywhere === 'true' && user !== undefined;
     await this.sessions.end(req, res, all ? 'everywhere' : 'logout');
     if (all) await this.userSessions.endAll(user.principal, 'everywhere', requestIdOf(req));
-    return { logoutUrl: idToken === undefined ? null : await this.oidc.endSessionUrl(idToken) };
+    return { logoutUrl: signedInWith === 'oidc' ? await this.oidc.endSessionUrl() : null };
   }
 
   /** Whom the session belongs to, local or OIDC (SessionGuard has let the request through). */

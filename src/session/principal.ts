@@ -14,3 +14,7 @@ export type Principal = `${PrincipalKind}:${string}`;
 export function principalOf(kind: PrincipalKind, userId: string): Principal {
   return `${kind}:${userId}`;
 }
+
+export function principalKind(principal: Principal): PrincipalKind {
+  return principal.startsWith('oidc:') ? 'oidc' : 'local';
+}

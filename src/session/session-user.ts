@@ -18,8 +18,6 @@ declare module 'express-session' {
     user?: SignedInUser;
     /** Epoch milliseconds of the login; the absolute timeout counts from here. */
     createdAt?: number;
-    /** The provider's ID token of an OIDC login: the logout hint; never sent to the browser. */
-    idToken?: string;
     /** The sign-in request's `User-Agent` as sent, or null: shown in the session list. */
     userAgent?: string | null;
     /** The provider's session (the ID token's `sid`): what a back-channel logout names. */

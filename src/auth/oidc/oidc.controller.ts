@@ -41,7 +41,6 @@ export class OidcController {
     switch (outcome.kind) {
       case 'success':
         await this.sessions.start(req, outcome.user, 'oidc', {
-          idToken: outcome.info.idToken,
           ...(outcome.info.providerSid === undefined
             ? {}
             : { providerSid: outcome.info.providerSid }),
