@@ -11,6 +11,7 @@ import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
+import { loggedUrl } from '../observability/logged-url';
 import { ProxyRateLimit, type RateLimited } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
@@ -201,7 +202,7 @@ export class ProxyPipeline {
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     this.requestLog()[level](
       {
-        req: { id: call.requestId, method: req.method, url: call.url },
+        req: { id: call.requestId, method: req.method, url: loggedUrl(call.url) },
         res: { statusCode: status },
         responseTime,
         userId: call.user?.id,
