@@ -104,7 +104,7 @@ describe.each([
 });
 
 describe('the memory index', () => {
-  it('is bounded by the sessions: an evicted or idled-out session leaves it', () => {
+  it('is bounded by the sessions: a refused session never enters it, an idled-out one leaves it', async () => {
     let now = 1_000_000;
     const idle = jest.fn();
     const store = new MemorySessionStore({
@@ -113,20 +113,14 @@ describe('the memory index', () => {
       perf: { now: () => now },
       onIdleExpiry: idle,
     });
+    const ada = principalOf('local', 'ada');
     store.set('a', data('ada'));
     store.set('b', data('ada'));
-    store.set('c', data('ada'));
-    return store
-      .sessionsOf(principalOf('local', 'ada'))
-      .then((listed) => {
-        expect(listed.map((s) => s.sid).sort()).toEqual(['b', 'c']);
-        now += 1001;
-        return store.sessionsOf(principalOf('local', 'ada'));
-      })
-      .then((listed) => {
-        expect(listed).toEqual([]);
-        expect(idle).toHaveBeenCalledTimes(2);
-      });
+    store.set('c', data('ada'), () => undefined);
+    expect((await store.sessionsOf(ada)).map((s) => s.sid).sort()).toEqual(['a', 'b']);
+    now += 1001;
+    expect(await store.sessionsOf(ada)).toEqual([]);
+    expect(idle).toHaveBeenCalledTimes(2);
   });
 });
 

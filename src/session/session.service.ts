@@ -8,6 +8,7 @@ import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
+import { UserSessions } from './user-sessions.service';
 import { principalOf } from './principal';
 import { liveUser, type SessionUser, type SignedInUser } from './session-user';
 import { requestIdOf } from '../http/request-id';
@@ -21,22 +22,26 @@ export class SessionService {
   private readonly absoluteMs: number;
   private readonly cookie: SessionCookiePolicy;
   private readonly handles: SessionHandles;
+  private readonly maxPerUser: number;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
     @Inject(SessionEvents) private readonly events: SessionEvents,
+    @Inject(UserSessions) private readonly userSessions: UserSessions,
   ) {
     const settings = config.get('session', { infer: true });
     this.idleMs = settings.idleTimeoutSeconds * 1000;
     this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
     this.cookie = sessionCookiePolicy(settings);
     this.handles = new SessionHandles(settings.secrets);
+    this.maxPerUser = settings.maxPerUser;
   }
 
   /**
    * A fresh session for `user`: a new id (no fixation), the old one gone from the store. The
-   * sign-in request's User-Agent is kept for the session list.
+   * sign-in request's User-Agent is kept for the session list. A user already holding
+   * SESSION_MAX_PER_USER sessions loses the oldest first.
    *
    * An OIDC sign-in of the user the browser is already signed in as (one of several tabs'
    * sign-ins completing after another) gets a new id too, but leaves the earlier session alone
@@ -63,6 +68,7 @@ export class SessionService {
       if (replaced)
         this.events.ended(replaced, 'logout', requestIdOf(req), this.handles.of(oldSid));
     }
+    await this.userSessions.makeRoom(user.principal, this.maxPerUser, requestIdOf(req));
     Object.assign(req.session, extra, {
       user,
       createdAt: Date.now(),

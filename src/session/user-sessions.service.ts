@@ -107,6 +107,22 @@ export class UserSessions {
     return match !== undefined && (await this.end(match.sid, reason, requestId));
   }
 
+  /**
+   * Makes room for one more session of `principal` under `max`: ends their oldest sessions
+   * (reason `superseded`) until fewer than `max` remain. Before a sign-in's session is written,
+   * so it never counts itself.
+   */
+  async makeRoom(principal: Principal, max: number, requestId: string | undefined): Promise<void> {
+    const sessions = await this.list(principal);
+    const excess = sessions.length - max + 1;
+    if (excess <= 0) return;
+    await this.endEach(
+      sessions.slice(0, excess).map((s) => s.sid),
+      'superseded',
+      requestId,
+    );
+  }
+
   /** Ends every session of `principal`; how many there were. */
   async endAll(
     principal: Principal,

@@ -55,6 +55,8 @@ describe('back-channel logout through the provider, two replicas on one Redis', 
       OIDC_ISSUER_URL: idp.issuer,
       OIDC_CLIENT_ID: IDP_CLIENT_ID,
       OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      // Every sign-in started counts against the per-address login limit.
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
       REDIS_URL: redis.url,
       SESSION_SECRET: testEnv().SESSION_SECRET as string,
     };
@@ -165,6 +167,8 @@ describe('back-channel logout while the store fails, and far-future tokens', () 
       OIDC_ISSUER_URL: idp.issuer,
       OIDC_CLIENT_ID: IDP_CLIENT_ID,
       OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      // Every sign-in started counts against the per-address login limit.
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
       REDIS_URL: redis.url,
     });
   });

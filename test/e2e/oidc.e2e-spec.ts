@@ -80,6 +80,8 @@ const oidcEnv = (idp: Pick<FakeIdp, 'issuer'>): Record<string, string> => ({
   OIDC_ISSUER_URL: idp.issuer,
   OIDC_CLIENT_ID: IDP_CLIENT_ID,
   OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+  // Every sign-in started counts against the per-address login limit.
+  RATE_LIMIT_LOGIN_LIMIT: '1000',
   OIDC_TEAM_CLAIM: 'groups',
 });
 
