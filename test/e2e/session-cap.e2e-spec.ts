@@ -1,8 +1,10 @@
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, type TestApp } from '../support/start-app';
+import { CONFIG_DIR, startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { tempDir } from '../support/temp-dir';
 
 const ADA = { username: 'ada', password: 'ada password 1', name: 'Ada', email: 'ada@example.test' };
 const CAP = 20;
@@ -63,5 +65,47 @@ describe.each(['memory', 'redis'])('SESSION_MAX_PER_USER (default 20), %s store'
     expect(superseded).toEqual([
       expect.objectContaining({ event: 'session.revoked', userId: 'ada', reason: 'superseded' }),
     ]);
+  });
+});
+
+describe('a full memory store', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // session.memoryMaxSessions is a YAML setting: a config/ whose test.yaml holds two sessions.
+    const dir = await tempDir('gather-config-');
+    await copyFile(join(CONFIG_DIR, 'default.yaml'), join(dir, 'default.yaml'));
+    const testYaml = await readFile(join(CONFIG_DIR, 'test.yaml'), 'utf8');
+    await writeFile(
+      join(dir, 'test.yaml'),
+      testYaml.replace(/^session:\n/m, 'session:\n  memoryMaxSessions: 2\n'),
+    );
+    t = await startTestApp(
+      { AUTH_LOCAL_USERS_FILE: usersFile, RATE_LIMIT_LOGIN_LIMIT: '1000' },
+      dir,
+    );
+  });
+  afterAll(() => t?.close());
+
+  it('refuses a new sign-in with 503 SERVICE_UNAVAILABLE rather than ending a live session', async () => {
+    const first = await signIn(t, ADA.username, ADA.password);
+    const second = await signIn(t, ADA.username, ADA.password);
+    const refused = await fetch(`${t.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
+      body: JSON.stringify({ username: ADA.username, password: ADA.password }),
+    });
+    await expectBffError(refused, 503, 'SERVICE_UNAVAILABLE');
+    // Whatever cookie came with the refusal names no session.
+    for (const set of refused.headers.getSetCookie()) {
+      expect((await me(t, set.split(';')[0] as string)).status).toBe(401);
+    }
+    expect((await me(t, first)).status).toBe(200);
+    expect((await me(t, second)).status).toBe(200);
+    // Once one ends, there is room again.
+    await fetch(`${t.url}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: first, origin: TEST_ORIGIN, 'x-csrf': '1' },
+    });
+    expect((await me(t, await signIn(t, ADA.username, ADA.password))).status).toBe(200);
   });
 });
