@@ -76,7 +76,11 @@ export class SessionService {
     });
     await new Promise<void>((resolve, reject) =>
       req.session.save((err: unknown) => (err ? reject(toError(err)) : resolve())),
-    );
+    ).catch(async (err: unknown) => {
+      // Not stored (a full memory store, a store down): no cookie may name it.
+      await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+      throw err;
+    });
     this.events.started(user.id, method, requestIdOf(req));
     this.warnIfCookieWithheld(req);
   }
