@@ -15,6 +15,7 @@ import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
 import { SessionService } from '../session/session.service';
 import { requestIdOf } from '../http/request-id';
+import { principalKind, type Principal } from '../session/principal';
 import { UserSessions, type SessionView } from '../session/user-sessions.service';
 import { OidcClient } from './oidc/oidc-client.service';
 import { publicUser, type PublicUser } from './public-user';
@@ -54,7 +55,7 @@ export class AuthController {
     @Req() req: Request,
   ): Promise<{ sessions: Array<SessionView & { current: boolean }> }> {
     const current = this.sessions.sessionIdOf(req);
-    const sessions = await this.userSessions.list((req.user as Express.User).id);
+    const sessions = await this.userSessions.list(this.principalOf(req));
     return {
       sessions: sessions.map(({ sid, id, createdAt, lastSeenAt, userAgent }) => ({
         id,
@@ -71,8 +72,8 @@ export class AuthController {
   @HttpCode(204)
   @UseGuards(SessionGuard)
   async revoke(@Req() req: Request, @Param('id') id: string): Promise<void> {
-    const userId = (req.user as Express.User).id;
-    if (!(await this.userSessions.endByHandle(userId, id, 'revoked', requestIdOf(req)))) {
+    const principal = this.principalOf(req);
+    if (!(await this.userSessions.endByHandle(principal, id, 'revoked', requestIdOf(req)))) {
       throw new BffError('NOT_FOUND', 'No such session');
     }
   }
@@ -89,11 +90,18 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
     @Query('everywhere') everywhere: unknown,
   ): Promise<{ logoutUrl: string | null }> {
-    const idToken = req.session?.idToken;
+    const signedInWith = req.session?.user && principalKind(req.session.user.principal);
     const user = this.sessions.currentUser(req);
     const all = everywhere === 'true' && user !== undefined;
     await this.sessions.end(req, res, all ? 'everywhere' : 'logout');
-    if (all) await this.userSessions.endAll(user.id, 'everywhere', requestIdOf(req));
-    return { logoutUrl: idToken === undefined ? null : await this.oidc.endSessionUrl(idToken) };
+    if (all) await this.userSessions.endAll(user.principal, 'everywhere', requestIdOf(req));
+    return { logoutUrl: signedInWith === 'oidc' ? await this.oidc.endSessionUrl() : null };
+  }
+
+  /** Whom the session belongs to, local or OIDC (SessionGuard has let the request through). */
+  private principalOf(req: Request): Principal {
+    const user = this.sessions.currentUser(req);
+    if (!user) throw new BffError('UNAUTHORIZED');
+    return user.principal;
   }
 }

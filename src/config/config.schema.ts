@@ -110,6 +110,8 @@ export const configSchema = z.object({
     secrets: z.array(z.string()).min(1),
     idleTimeoutSeconds: positive,
     absoluteTimeoutSeconds: positive,
+    /** Sessions one user (principal) may hold; a new sign-in ends the oldest past it. */
+    maxPerUser: positive,
     cookieSecure: bool,
     cookieSameSite: z.enum(['strict', 'lax']),
     /** Upper bound of the in-memory store; the least recently used session goes first. */

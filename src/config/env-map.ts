@@ -40,6 +40,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'SESSION_SECRET', path: ['session', 'secrets'], parse: list },
   { env: 'SESSION_IDLE_TIMEOUT_SECONDS', path: ['session', 'idleTimeoutSeconds'] },
   { env: 'SESSION_ABSOLUTE_TIMEOUT_SECONDS', path: ['session', 'absoluteTimeoutSeconds'] },
+  { env: 'SESSION_MAX_PER_USER', path: ['session', 'maxPerUser'] },
   { env: 'COOKIE_SECURE', path: ['session', 'cookieSecure'] },
   { env: 'COOKIE_SAMESITE', path: ['session', 'cookieSameSite'], parse: (s) => s.toLowerCase() },
   { env: 'REDIS_URL', path: ['session', 'redisUrl'] },

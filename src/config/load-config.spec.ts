@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       secrets: [SECRET],
       idleTimeoutSeconds: 1800,
       absoluteTimeoutSeconds: 28800,
+      maxPerUser: 20,
       cookieSecure: true,
       cookieSameSite: 'strict',
     });

@@ -4,7 +4,8 @@ import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitReport } from '../rate-limit/rate-limit-report';
 import type { RateLimited } from '../rate-limit/proxy-rate-limit';
-import type { SessionUser } from '../session/session-user';
+import type { Principal } from '../session/principal';
+import type { SignedInUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
 /** One browser request on the proxied path, from its first check to its last byte. */
@@ -22,7 +23,7 @@ export interface ProxyCall {
   /** Set by the path check: what goes to Gather. */
   target?: UpstreamTarget;
   /** Set by the session check. */
-  user?: SessionUser;
+  user?: SignedInUser;
   /** Set with the allow-list: the key this request is forwarded with. */
   key?: HeldKey;
   /** What the answer's `RateLimit-*` say, once a limit counted the request. */
@@ -54,7 +55,7 @@ export interface ProxyCall {
 
 /** A rate-limit count run ahead of the session check (see ProxyCall.earlyCount). */
 export interface EarlyCount {
-  readonly userId: string;
+  readonly principal: Principal;
   /** Where the count put its `RateLimit-*` report. */
   readonly report: RateLimited;
   /** Settles when the count is done: with its refusal (429, 503), or undefined. */

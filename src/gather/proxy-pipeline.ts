@@ -11,6 +11,7 @@ import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
+import { loggedUrl } from '../observability/logged-url';
 import { ProxyRateLimit, type RateLimited } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
@@ -18,6 +19,7 @@ import { GatherForwarder } from './gather-forwarder';
 import { BodyBudget, readBody, type BodyLimits } from './request-body';
 import { assertForwardedMethod, upstreamTarget } from './path-policy';
 import type { ProxyCall } from './proxy-call';
+import type { Principal } from '../session/principal';
 
 /** One check of the proxied path: refuses by throwing a BffError, else fills in `call`. */
 type Step = (call: ProxyCall) => void | Promise<void>;
@@ -66,13 +68,13 @@ export class ProxyPipeline {
     // With a store across the network, the count's round trip runs beside the session read's
     // rather than after it, for the user the session had when last read here; it stands only
     // once the session check names that user (docs/architecture.md, "Stores and replicas").
-    const countAhead = (call: ProxyCall, userId: string): void => {
+    const countAhead = (call: ProxyCall, principal: Principal): void => {
       if (!routeAllowed(call)) return;
       const report: RateLimited = {};
       const outcome = rateLimit
         .count(
           report,
-          userId,
+          principal,
           call.req.method as string,
           (call.target as NonNullable<ProxyCall['target']>).path,
         )
@@ -80,11 +82,11 @@ export class ProxyPipeline {
           () => undefined,
           (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
         );
-      call.earlyCount = { userId, report, outcome };
+      call.earlyCount = { principal, report, outcome };
     };
     const requireSession: Step = async (call) => {
-      call.user = await sessions.userOf(call.req, call.res, call.requestId, (userId) =>
-        countAhead(call, userId),
+      call.user = await sessions.userOf(call.req, call.res, call.requestId, (principal) =>
+        countAhead(call, principal),
       );
     };
     const refuseUnlistedRoute: Step = (call) => {
@@ -97,9 +99,9 @@ export class ProxyPipeline {
       call.key = keys.keyFor({ method, team: call.user?.team });
     };
     const countRateLimits: Step = (call) => {
-      const userId = (call.user as NonNullable<ProxyCall['user']>).id;
+      const principal = (call.user as NonNullable<ProxyCall['user']>).principal;
       const early = call.earlyCount;
-      if (early?.userId === userId) {
+      if (early?.principal === principal) {
         return early.outcome.then((refusal) => {
           call.rateLimit = early.report.rateLimit;
           if (refusal !== undefined) throw refusal;
@@ -107,7 +109,7 @@ export class ProxyPipeline {
       }
       return rateLimit.count(
         call,
-        userId,
+        principal,
         call.req.method as string,
         (call.target as NonNullable<ProxyCall['target']>).path,
       );
@@ -200,7 +202,7 @@ export class ProxyPipeline {
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     this.requestLog()[level](
       {
-        req: { id: call.requestId, method: req.method, url: call.url },
+        req: { id: call.requestId, method: req.method, url: loggedUrl(call.url) },
         res: { statusCode: status },
         responseTime,
         userId: call.user?.id,

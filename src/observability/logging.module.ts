@@ -6,16 +6,12 @@ import { destination as fileDestination, type DestinationStream } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { assignRequestId } from '../http/request-id';
+import { loggedUrl } from './logged-url';
 import { Tracing } from './tracing';
 import { TracingModule } from './tracing.module';
 
 type LoggedRequest = IncomingMessage & { session?: { user?: { id?: string } } };
 type LoggedResponse = ServerResponse & { locals?: { gatherRequestId?: string } };
-
-/** The OIDC callback's query carries the authorization code and state: logged without it. */
-function loggedUrl(url: string): string {
-  return url.startsWith('/auth/callback?') ? '/auth/callback?[redacted]' : url;
-}
 
 function outcome(req: IncomingMessage, res: ServerResponse, line: object): object {
   return {

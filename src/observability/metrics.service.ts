@@ -18,7 +18,15 @@ export type SignInMethod = 'local' | 'oidc';
 
 /** Why a session ended (docs/contract.md, Sessions). */
 export type SessionEndReason =
-  'logout' | 'everywhere' | 'revoked' | 'admin' | 'back-channel' | 'provider' | 'idle' | 'absolute';
+  | 'logout'
+  | 'everywhere'
+  | 'revoked'
+  | 'admin'
+  | 'back-channel'
+  | 'provider'
+  | 'superseded'
+  | 'idle'
+  | 'absolute';
 
 const END_REASONS: readonly SessionEndReason[] = [
   'logout',
@@ -27,6 +35,7 @@ const END_REASONS: readonly SessionEndReason[] = [
   'admin',
   'back-channel',
   'provider',
+  'superseded',
   'idle',
   'absolute',
 ];

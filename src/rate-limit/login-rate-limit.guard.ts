@@ -23,6 +23,9 @@ async function attemptedUsername(context: ExecutionContext): Promise<string> {
   return typeof username === 'string' ? username.toLowerCase() : '';
 }
 
+/** The per-address login counter: local logins and OIDC sign-ins started count together. */
+const LOGIN_ADDRESS = 'login-ip';
+
 /** How much higher the per-username limit is than the others: a safety net, not a lock. */
 export const USERNAME_SAFETY_NET_FACTOR = 10;
 
@@ -49,7 +52,7 @@ export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
       {
         // Equal windows keep this order (the throttler sorts by window, stably).
         throttlers: [
-          { name: 'login-ip', limit, ttl, getTracker: (_req, ctx) => clientAddress(ctx) },
+          { name: LOGIN_ADDRESS, limit, ttl, getTracker: (_req, ctx) => clientAddress(ctx) },
           {
             name: 'login-user-ip',
             limit,
@@ -63,6 +66,38 @@ export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
             limit: limit * USERNAME_SAFETY_NET_FACTOR,
             ttl,
             getTracker: (_req, ctx) => attemptedUsername(ctx),
+          },
+        ],
+      },
+      storage,
+      reflector,
+      failure,
+    );
+  }
+}
+
+/**
+ * `GET /auth/login` and `GET /auth/callback`: starting an OIDC sign-in counts against the same
+ * per-address counter as `POST /auth/login` (docs/contract.md, Rate limits), so one address
+ * cannot sign in without end and push everyone else's sessions out of the store.
+ */
+@Injectable()
+export class SignInRateLimitGuard extends StoreBackedThrottlerGuard {
+  constructor(
+    @Inject(ConfigService) config: ConfigService<AppConfig, true>,
+    @Inject(RateLimitStore) storage: RateLimitStore,
+    @Inject(Reflector) reflector: Reflector,
+    @Inject(StoreFailurePolicy) failure: StoreFailurePolicy,
+  ) {
+    const { limit, windowSeconds } = config.get('rateLimit', { infer: true }).login;
+    super(
+      {
+        throttlers: [
+          {
+            name: LOGIN_ADDRESS,
+            limit,
+            ttl: windowSeconds * 1000,
+            getTracker: (_req, ctx) => clientAddress(ctx),
           },
         ],
       },

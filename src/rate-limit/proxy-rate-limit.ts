@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
 import { pathPattern } from '../http/path-pattern';
 import { rateLimited } from './rate-limited';
+import type { Principal } from '../session/principal';
 import { counterKey, isTighter, reportOf, type RateLimitReport } from './rate-limit-report';
 import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
@@ -59,15 +60,24 @@ export class ProxyRateLimit {
   }
 
   /**
-   * Counts one request of `userId` to `method path` (the path Gather receives); throws the 429
+   * Counts one request of `principal` (session/principal.ts) to `method path` (the path Gather receives); throws the 429
    * past a limit, or the 503 when the store is down and the failure policy is closed. What the
    * answer's `RateLimit-*` say goes to `into.rateLimit` as soon as a limit is counted, refused
    * or not: the caller writes them with the head, whatever the answer turns out to be.
    */
-  async count(into: RateLimited, userId: string, method: string, path: string): Promise<void> {
+  async count(
+    into: RateLimited,
+    principal: Principal,
+    method: string,
+    path: string,
+  ): Promise<void> {
     for (const limit of this.limits) {
       if (!limit.applies(method, path)) continue;
-      const record = await this.increment(counterKey(limit.name, userId), limit.ttl, limit.limit);
+      const record = await this.increment(
+        counterKey(limit.name, principal),
+        limit.ttl,
+        limit.limit,
+      );
       if (record === undefined) continue;
       const next = reportOf(limit.limit, record);
       if (isTighter(into.rateLimit, next, record.isBlocked)) into.rateLimit = next;

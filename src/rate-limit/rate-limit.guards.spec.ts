@@ -23,6 +23,7 @@ import { upstreamTarget } from '../gather/path-policy';
 import { LoginRateLimitGuard } from './login-rate-limit.guard';
 import { ProxyRateLimit, type RateLimited } from './proxy-rate-limit';
 import { writeReport } from './rate-limit-report';
+import { principalOf } from '../session/principal';
 import { RateLimitModule } from './rate-limit.module';
 
 /** Counts what got past the limits, as Gather would. */
@@ -43,7 +44,7 @@ class ProbeController {
     if (typeof user !== 'string') throw new BffError('UNAUTHORIZED');
     const counted: RateLimited = {};
     try {
-      await this.limits.count(counted, user, req.method, path);
+      await this.limits.count(counted, principalOf('local', user), req.method, path);
     } finally {
       if (counted.rateLimit) writeReport(res, counted.rateLimit);
     }

@@ -1,9 +1,11 @@
 import type { SessionData } from 'express-session';
+import { BffError } from '../http/error-codes';
 import { MemorySessionStore } from './memory-session.store';
+import { principalOf } from './principal';
 
 const session = (id: string): SessionData => ({
   cookie: { originalMaxAge: null },
-  user: { id, name: id, email: `${id}@example.test` },
+  user: { id, name: id, email: `${id}@example.test`, principal: principalOf('local', id) },
 });
 
 function read(store: MemorySessionStore, sid: string): SessionData | null | undefined {
@@ -51,15 +53,52 @@ describe('MemorySessionStore', () => {
     expect(await store.lookup('nope')).toBeNull();
   });
 
-  it('evicts the least recently used session beyond max', () => {
+  /** `set`'s outcome: undefined when stored, else the error it called back with. */
+  const setOutcome = (store: MemorySessionStore, sid: string, data: SessionData): unknown => {
+    let outcome: unknown = 'no callback';
+    store.set(sid, data, (err) => (outcome = err));
+    return outcome;
+  };
+
+  it('refuses a new session when full (503) rather than evicting anyone, and takes it once there is room', () => {
     const store = new MemorySessionStore({ max: 2, ttlMs: 60_000, perf: clock });
+    expect(setOutcome(store, 'a', session('a'))).toBeUndefined();
+    now += 30_000;
+    expect(setOutcome(store, 'b', session('b'))).toBeUndefined();
+    const refused = setOutcome(store, 'c', session('c'));
+    expect(refused).toBeInstanceOf(BffError);
+    expect((refused as BffError).code).toBe('SERVICE_UNAVAILABLE');
+    expect(read(store, 'c')).toBeNull();
+    expect(read(store, 'a')?.user?.id).toBe('a');
+    expect(read(store, 'b')?.user?.id).toBe('b');
+    // One ends: room again.
+    store.destroy('a');
+    now += 20_000;
+    expect(setOutcome(store, 'c', session('c'))).toBeUndefined();
+    // One idles out (never read since): its place is taken, nobody live is evicted.
+    now += 40_001;
+    expect(setOutcome(store, 'd', session('d'))).toBeUndefined();
+    expect(read(store, 'b')).toBeNull();
+    expect(read(store, 'c')?.user?.id).toBe('c');
+    expect(read(store, 'd')?.user?.id).toBe('d');
+  });
+
+  it('when full, still rewrites, updates and touches the sessions it holds', async () => {
+    const store = new MemorySessionStore({ max: 2, ttlMs: 1000, perf: clock });
     store.set('a', session('a'));
     store.set('b', session('b'));
-    read(store, 'a');
-    store.set('c', session('c'));
-    expect(read(store, 'b')).toBeNull();
+    let loaded: SessionData | undefined;
+    store.load('a', (_err, s) => (loaded = s));
+    (loaded as SessionData).userAgent = 'changed';
+    expect(setOutcome(store, 'a', loaded as SessionData)).toBeUndefined();
+    expect(read(store, 'a')?.userAgent).toBe('changed');
+    await store.update('b', { ...session('b'), userAgent: 'updated' });
+    expect(read(store, 'b')?.userAgent).toBe('updated');
+    now += 800;
+    store.touch('a', session('a'));
+    now += 800;
     expect(read(store, 'a')?.user?.id).toBe('a');
-    expect(read(store, 'c')?.user?.id).toBe('c');
+    expect(read(store, 'b')).toBeNull();
   });
 
   it('forgets a session once its idle TTL has passed', () => {

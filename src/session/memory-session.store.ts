@@ -1,5 +1,7 @@
 import type { SessionData } from 'express-session';
 import { LRUCache } from 'lru-cache';
+import type { Principal } from './principal';
+import { BffError } from '../http/error-codes';
 import { SessionIndex } from './session-index';
 import { IndexedSession, SessionStore } from './session-store';
 
@@ -39,7 +41,8 @@ function deepFrozen<T>(value: T): T {
 const TOUCH = { updateAgeOnHas: true };
 
 /**
- * A bounded in-process store (express-session's MemoryStore never evicts). Entries expire
+ * A bounded in-process store (express-session's MemoryStore never evicts). When full, a new
+ * session is refused (503) rather than pushing out someone's live one; entries expire
  * lazily when read, so there is no timer per session; values are kept as JSON so a request
  * never shares objects it could change with the store (the proxied path's are frozen). The per-user and per-provider-session indexes hold
  * exactly the sessions the cache holds: an entry leaves them whenever the cache lets it go
@@ -96,11 +99,15 @@ export class MemorySessionStore extends SessionStore {
   override set(sid: string, session: SessionData, callback?: Callback): void {
     // A loaded session that is gone (logged out, expired) stays gone.
     const fresh = this.loadedFrom(session) === undefined;
+    if (fresh && !this.hasRoomFor(sid)) {
+      callback?.(new BffError('SERVICE_UNAVAILABLE', 'Too many sessions'));
+      return;
+    }
     if (fresh || this.cache.has(sid)) {
       this.cache.set(sid, { json: JSON.stringify(session) });
     }
     if (fresh) {
-      if (session.user) this.byUser.add(session.user.id, sid);
+      if (session.user) this.byUser.add(session.user.principal, sid);
       if (session.providerSid !== undefined) this.byProviderSid.add(session.providerSid, sid);
     }
     callback?.();
@@ -121,9 +128,9 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve();
   }
 
-  sessionsOf(userId: string): Promise<IndexedSession[]> {
+  sessionsOf(principal: Principal): Promise<IndexedSession[]> {
     const sessions: IndexedSession[] = [];
-    for (const sid of this.byUser.members(userId)) {
+    for (const sid of this.byUser.members(principal)) {
       // A read drops an idled-out entry, and with it its index entries.
       const data = this.read(sid);
       if (data === null) continue;
@@ -152,9 +159,20 @@ export class MemorySessionStore extends SessionStore {
     return Promise.resolve(data);
   }
 
+  /**
+   * Whether a new session `sid` fits without evicting anyone's live session: a full store first
+   * drops what has idled out, then refuses (docs/contract.md, Sessions: "Stores"). Rewriting or
+   * touching a session already held never needs room.
+   */
+  private hasRoomFor(sid: string): boolean {
+    if (this.cache.size < this.cache.max || this.cache.has(sid)) return true;
+    this.cache.purgeStale();
+    return this.cache.size < this.cache.max;
+  }
+
   private unindex(sid: string, value: string): void {
     const { user, providerSid } = JSON.parse(value) as SessionData;
-    if (user) this.byUser.remove(user.id, sid);
+    if (user) this.byUser.remove(user.principal, sid);
     if (providerSid !== undefined) this.byProviderSid.remove(providerSid, sid);
   }
 

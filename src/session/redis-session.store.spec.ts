@@ -6,6 +6,7 @@ import { spawnRedis, type SpawnedRedis } from '../../test/support/redis';
 import { BffError } from '../http/error-codes';
 import type { RedisClient } from '../redis/redis-client';
 import { RedisSessionStore, SESSION_KEY_PREFIX } from './redis-session.store';
+import { principalOf } from './principal';
 
 const IDLE_MS = 60_000;
 const ABSOLUTE_MS = 3_600_000;
@@ -19,7 +20,7 @@ class CapturingLogger implements LoggerService {
 
 const data = (id: string, createdAt = Date.now()): SessionData => ({
   cookie: { originalMaxAge: null },
-  user: { id, name: id, email: `${id}@example.test` },
+  user: { id, name: id, email: `${id}@example.test`, principal: principalOf('local', id) },
   createdAt,
 });
 
@@ -115,7 +116,12 @@ describe('RedisSessionStore', () => {
   it('updates a loaded session that still exists', async () => {
     await call.set(store, sid, data('ada'));
     const loaded = (await call.load(store, sid)) as SessionData;
-    loaded.user = { id: 'ada', name: 'Ada L.', email: 'ada@example.test' };
+    loaded.user = {
+      id: 'ada',
+      name: 'Ada L.',
+      email: 'ada@example.test',
+      principal: principalOf('local', 'ada'),
+    };
     await call.set(store, sid, loaded);
     expect((await call.load(store, sid))?.user?.name).toBe('Ada L.');
   });
@@ -174,7 +180,7 @@ describe('RedisSessionStore', () => {
       for (let i = 0; i < 5; i++) expect((await hundredSeconds.lookup(sid))?.user?.id).toBe('ada');
       expect(await calls(admin, 'pttl')).toBe(pttl + 1);
       expect(await calls(admin, 'get')).toBe(get + 6);
-      expect(hundredSeconds.knownUser(sid)).toBe('ada');
+      expect(hundredSeconds.knownUser(sid)).toBe('local:ada');
       // Past a hundredth of the idle timeout the clock may be due: the read asks Redis again, and
       // the touch it leads to is remembered.
       await sleep(1100);

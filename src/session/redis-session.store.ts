@@ -5,10 +5,14 @@ import { createHash } from 'node:crypto';
 import { BffError } from '../http/error-codes';
 import { withDeadline } from '../http/deadline';
 import { REDIS_COMMAND_TIMEOUT_MS, redisTimedOut, type RedisClient } from '../redis/redis-client';
+import type { Principal } from './principal';
 import { IndexedSession, SessionStore } from './session-store';
 
 export const SESSION_KEY_PREFIX = 'gbff:sess:';
-/** A user's sessions: `gbff:usess:<SHA-256 of the user id>`, a sorted set (see RedisSessionStore). */
+/**
+ * A principal's sessions: `gbff:usess:<SHA-256 of the principal>` (session/principal.ts), a sorted
+ * set (see RedisSessionStore).
+ */
 export const USER_INDEX_PREFIX = 'gbff:usess:';
 /** The sessions of one provider session: `gbff:psess:<SHA-256 of its sid>`. */
 export const PROVIDER_INDEX_PREFIX = 'gbff:psess:';
@@ -40,7 +44,7 @@ const KNOWN_SESSIONS = 10_000;
 interface Known {
   /** A lower bound of the key's expiry (epoch ms); 0 when the key had none. */
   expiresAt: number;
-  userId: string | undefined;
+  principal: Principal | undefined;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -109,8 +113,8 @@ export class RedisSessionStore extends SessionStore {
     this.logger = options.logger ?? new Logger('SessionStore');
   }
 
-  knownUser(sid: string): string | undefined {
-    return this.known.peek(sid)?.userId;
+  knownUser(sid: string): Principal | undefined {
+    return this.known.peek(sid)?.principal;
   }
 
   async ping(): Promise<void> {
@@ -158,8 +162,8 @@ export class RedisSessionStore extends SessionStore {
     );
   }
 
-  async sessionsOf(userId: string): Promise<IndexedSession[]> {
-    const key = USER_INDEX_PREFIX + hashed(userId);
+  async sessionsOf(principal: Principal): Promise<IndexedSession[]> {
+    const key = USER_INDEX_PREFIX + hashed(principal);
     const now = Date.now();
     const sids = await this.run(() => this.client.zRangeByScore(key, now, '+inf'));
     const found = await Promise.all(
@@ -209,7 +213,10 @@ export class RedisSessionStore extends SessionStore {
     void this.run(() => this.client.pExpire(this.key(sid), plan.ttl)).then(
       (extended) => {
         if (extended === 1) {
-          this.known.set(sid, { expiresAt: sentAt + plan.ttl, userId: session.user?.id });
+          this.known.set(sid, {
+            expiresAt: sentAt + plan.ttl,
+            principal: session.user?.principal,
+          });
         }
         callback?.();
       },
@@ -228,7 +235,7 @@ export class RedisSessionStore extends SessionStore {
   /** The sorted sets that list `data`'s session. */
   private indexKeys(data: SessionData): string[] {
     const keys: string[] = [];
-    if (data.user) keys.push(USER_INDEX_PREFIX + hashed(data.user.id));
+    if (data.user) keys.push(USER_INDEX_PREFIX + hashed(data.user.principal));
     if (data.providerSid !== undefined) keys.push(PROVIDER_INDEX_PREFIX + hashed(data.providerSid));
     return keys;
   }
@@ -264,7 +271,7 @@ export class RedisSessionStore extends SessionStore {
     // -1 (a key without a TTL) counts as due, so the next touch gives it one.
     const expiresAt = pttl < 0 ? 0 : sentAt + pttl;
     (session as Read)[EXPIRES_AT] = expiresAt;
-    this.known.set(sid, { expiresAt, userId: session.user?.id });
+    this.known.set(sid, { expiresAt, principal: session.user?.principal });
     return session;
   }
 

@@ -10,7 +10,7 @@ export class SessionAdmin extends AdminSessions {
   }
 
   async list(userId: string): Promise<AdminSessionView[]> {
-    const sessions = await this.sessions.list(userId);
+    const sessions = await this.sessions.listUserId(userId);
     return sessions.map(({ id, createdAt, lastSeenAt, userAgent }) => ({
       id,
       createdAt,
@@ -20,6 +20,6 @@ export class SessionAdmin extends AdminSessions {
   }
 
   endAll(userId: string, requestId: string): Promise<number> {
-    return this.sessions.endAll(userId, 'admin', requestId);
+    return this.sessions.endUserId(userId, 'admin', requestId);
   }
 }

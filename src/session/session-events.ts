@@ -15,6 +15,7 @@ const END_EVENTS: Readonly<Record<SessionEndReason, AuditEvent | undefined>> = {
   admin: 'session.revoked',
   'back-channel': 'backchannel.logout',
   provider: 'session.revoked',
+  superseded: 'session.revoked',
   idle: undefined,
   absolute: undefined,
 };

@@ -12,6 +12,7 @@ import {
 } from './redis-session.store';
 import { SessionHandles } from './session-handle';
 import type { SessionStore } from './session-store';
+import { principalOf } from './principal';
 
 const sha = (value: string): string => createHash('sha256').update(value).digest('hex');
 
@@ -20,7 +21,7 @@ const ABSOLUTE_MS = 3_600_000;
 
 const data = (id: string, extra: Partial<SessionData> = {}): SessionData => ({
   cookie: { originalMaxAge: null },
-  user: { id, name: id, email: `${id}@example.test` },
+  user: { id, name: id, email: `${id}@example.test`, principal: principalOf('local', id) },
   createdAt: Date.now(),
   ...extra,
 });
@@ -35,7 +36,7 @@ const destroy = (store: SessionStore, sid: string): Promise<void> =>
   );
 
 const sidsOf = async (store: SessionStore, userId: string): Promise<string[]> =>
-  (await store.sessionsOf(userId)).map((s) => s.sid).sort();
+  (await store.sessionsOf(principalOf('local', userId))).map((s) => s.sid).sort();
 
 let redis: SpawnedRedis;
 let client: RedisClient;
@@ -71,7 +72,7 @@ describe.each([
     await set(store, a2, data(user));
     await set(store, b1, data(`bob-${b1}`));
     expect(await sidsOf(store, user)).toEqual([a1, a2].sort());
-    const listed = await store.sessionsOf(user);
+    const listed = await store.sessionsOf(principalOf('local', user));
     const one = listed.find((s) => s.sid === a1);
     expect(one?.data.userAgent).toBe('UA one');
     expect(one?.lastSeenAt).toBeLessThanOrEqual(Date.now());
@@ -103,7 +104,7 @@ describe.each([
 });
 
 describe('the memory index', () => {
-  it('is bounded by the sessions: an evicted or idled-out session leaves it', () => {
+  it('is bounded by the sessions: a refused session never enters it, an idled-out one leaves it', async () => {
     let now = 1_000_000;
     const idle = jest.fn();
     const store = new MemorySessionStore({
@@ -112,20 +113,14 @@ describe('the memory index', () => {
       perf: { now: () => now },
       onIdleExpiry: idle,
     });
+    const ada = principalOf('local', 'ada');
     store.set('a', data('ada'));
     store.set('b', data('ada'));
-    store.set('c', data('ada'));
-    return store
-      .sessionsOf('ada')
-      .then((listed) => {
-        expect(listed.map((s) => s.sid).sort()).toEqual(['b', 'c']);
-        now += 1001;
-        return store.sessionsOf('ada');
-      })
-      .then((listed) => {
-        expect(listed).toEqual([]);
-        expect(idle).toHaveBeenCalledTimes(2);
-      });
+    store.set('c', data('ada'), () => undefined);
+    expect((await store.sessionsOf(ada)).map((s) => s.sid).sort()).toEqual(['a', 'b']);
+    now += 1001;
+    expect(await store.sessionsOf(ada)).toEqual([]);
+    expect(idle).toHaveBeenCalledTimes(2);
   });
 });
 
@@ -133,7 +128,7 @@ describe('the Redis index', () => {
   it('keeps sorted sets scored by the absolute deadline, with a TTL, trimmed on sign-in', async () => {
     const store = new RedisSessionStore(client, { idleMs: IDLE_MS, absoluteMs: ABSOLUTE_MS });
     const user = `trim-${process.pid}`;
-    const key = `${USER_INDEX_PREFIX}${sha(user)}`;
+    const key = `${USER_INDEX_PREFIX}${sha(principalOf('local', user))}`;
     // A member whose deadline has passed, as a long-gone session leaves it.
     await client.zAdd(key, { score: Date.now() - 1, value: 'stale' });
     const createdAt = Date.now();
@@ -153,8 +148,10 @@ describe('the Redis index', () => {
     await set(store, 'idle-1', data(user));
     await set(store, 'idle-2', data(user));
     await client.del(`${SESSION_KEY_PREFIX}idle-1`);
-    expect((await store.sessionsOf(user)).map((s) => s.sid)).toEqual(['idle-2']);
-    const key = `${USER_INDEX_PREFIX}${sha(user)}`;
+    expect((await store.sessionsOf(principalOf('local', user))).map((s) => s.sid)).toEqual([
+      'idle-2',
+    ]);
+    const key = `${USER_INDEX_PREFIX}${sha(principalOf('local', user))}`;
     expect(await client.zRange(key, 0, -1)).toEqual(['idle-2']);
   });
 });

@@ -9,7 +9,8 @@ import { sessionCookiePolicy } from './cookie-policy';
 import { sessionIdReader } from './session-cookie';
 import { ProviderRecheck } from './provider-recheck';
 import { SessionStore } from './session-store';
-import { liveUser, type SessionUser } from './session-user';
+import type { Principal } from './principal';
+import { liveUser, type SignedInUser } from './session-user';
 
 /**
  * The session check of the proxied path: verify the signed cookie, read the store once, restart
@@ -39,7 +40,7 @@ export class SessionLookup {
   /**
    * The signed-in user: 401 UNAUTHORIZED without a live session, 503 when the store is down.
    * `requestId` names this request in the security event of a session the provider ended.
-   * `expected` hears, before the store is read, the user this session belonged to when this
+   * `expected` hears, before the store is read, the principal this session belonged to when this
    * replica last read it, if it did: a guess for work that may run beside the read, never a
    * verdict.
    */
@@ -47,8 +48,8 @@ export class SessionLookup {
     req: IncomingMessage,
     res: ServerResponse,
     requestId: string,
-    expected?: (userId: string) => void,
-  ): Promise<SessionUser> {
+    expected?: (principal: Principal) => void,
+  ): Promise<SignedInUser> {
     const sid = this.sessionId(req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
     const known = this.store.knownUser(sid);

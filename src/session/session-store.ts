@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { Store, type Session, type SessionData } from 'express-session';
+import type { Principal } from './principal';
 
 /** One live session as the index lists it. */
 export interface IndexedSession {
@@ -23,11 +24,11 @@ type Loaded = SessionData & { [LOADED_FROM]?: SessionData };
  */
 export abstract class SessionStore extends Store {
   /**
-   * The user `sid` belonged to when this replica last read it, if the store is across the
+   * The principal `sid` belonged to when this replica last read it, if the store is across the
    * network and remembers: a session's user never changes, so work for that user may run beside
    * the read, which alone decides. undefined for a store that answers at once.
    */
-  abstract knownUser(sid: string): string | undefined;
+  abstract knownUser(sid: string): Principal | undefined;
 
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;
@@ -45,8 +46,8 @@ export abstract class SessionStore extends Store {
    */
   abstract keepAlive(sid: string, data: SessionData): void;
 
-  /** Every live session of user `userId`, across replicas where the store is shared. */
-  abstract sessionsOf(userId: string): Promise<IndexedSession[]>;
+  /** Every live session of `principal`, across replicas where the store is shared. */
+  abstract sessionsOf(principal: Principal): Promise<IndexedSession[]>;
 
   /** The ids of the live sessions started from the provider session `providerSid`. */
   abstract sidsOfProviderSession(providerSid: string): Promise<string[]>;

@@ -1,4 +1,6 @@
-/** Who a session belongs to: what the BFF shows on /auth/me and keys rate limits and team keys by. */
+import type { Principal } from './principal';
+
+/** Who a user is, as a sign-in method vouches for them: what the BFF shows on /auth/me. */
 export interface SessionUser {
   id: string;
   name: string;
@@ -6,13 +8,16 @@ export interface SessionUser {
   team?: string;
 }
 
+/** Who a session belongs to: the user, and the principal rate limits and indexes key by. */
+export interface SignedInUser extends SessionUser {
+  principal: Principal;
+}
+
 declare module 'express-session' {
   interface SessionData {
-    user?: SessionUser;
+    user?: SignedInUser;
     /** Epoch milliseconds of the login; the absolute timeout counts from here. */
     createdAt?: number;
-    /** The provider's ID token of an OIDC login: the logout hint; never sent to the browser. */
-    idToken?: string;
     /** The sign-in request's `User-Agent` as sent, or null: shown in the session list. */
     userAgent?: string | null;
     /** The provider's session (the ID token's `sid`): what a back-channel logout names. */
@@ -24,13 +29,17 @@ declare module 'express-session' {
   }
 }
 
-/** The user of a session unless it has none or its absolute timeout has passed at `now`. */
+/**
+ * The user of a session unless it has none, its absolute timeout has passed at `now`, or it was
+ * started before sessions named their principal (such a session signs in again).
+ */
 export function liveUser(
-  data: { user?: SessionUser; createdAt?: number } | undefined,
+  data: { user?: SignedInUser; createdAt?: number } | undefined,
   absoluteMs: number,
   now: number,
-): SessionUser | undefined {
+): SignedInUser | undefined {
   const { user, createdAt } = data ?? {};
-  if (!user || typeof createdAt !== 'number') return undefined;
+  if (!user || typeof createdAt !== 'number' || typeof user.principal !== 'string')
+    return undefined;
   return now < createdAt + absoluteMs ? user : undefined;
 }

@@ -8,7 +8,9 @@ import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
-import { liveUser, type SessionUser } from './session-user';
+import { UserSessions } from './user-sessions.service';
+import { principalOf } from './principal';
+import { liveUser, type SessionUser, type SignedInUser } from './session-user';
 import { requestIdOf } from '../http/request-id';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
@@ -20,22 +22,26 @@ export class SessionService {
   private readonly absoluteMs: number;
   private readonly cookie: SessionCookiePolicy;
   private readonly handles: SessionHandles;
+  private readonly maxPerUser: number;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
     @Inject(SessionEvents) private readonly events: SessionEvents,
+    @Inject(UserSessions) private readonly userSessions: UserSessions,
   ) {
     const settings = config.get('session', { infer: true });
     this.idleMs = settings.idleTimeoutSeconds * 1000;
     this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
     this.cookie = sessionCookiePolicy(settings);
     this.handles = new SessionHandles(settings.secrets);
+    this.maxPerUser = settings.maxPerUser;
   }
 
   /**
    * A fresh session for `user`: a new id (no fixation), the old one gone from the store. The
-   * sign-in request's User-Agent is kept for the session list.
+   * sign-in request's User-Agent is kept for the session list. A user already holding
+   * SESSION_MAX_PER_USER sessions loses the oldest first.
    *
    * An OIDC sign-in of the user the browser is already signed in as (one of several tabs'
    * sign-ins completing after another) gets a new id too, but leaves the earlier session alone
@@ -44,13 +50,14 @@ export class SessionService {
    */
   async start(
     req: Request,
-    user: SessionUser,
+    profile: SessionUser,
     method: SignInMethod,
     extra: Partial<SessionData> = {},
   ): Promise<void> {
     const session = this.sessionOf(req);
     const oldSid = req.sessionID;
-    if (method === 'oidc' && this.currentUser(req)?.id === user.id) {
+    const user: SignedInUser = { ...profile, principal: principalOf(method, profile.id) };
+    if (method === 'oidc' && this.currentUser(req)?.principal === user.principal) {
       (this.store as SessionStore & { generate(req: Request): void }).generate(req);
     } else {
       // Someone else's session, or none: gone, so the browser holds only the new user's.
@@ -61,6 +68,7 @@ export class SessionService {
       if (replaced)
         this.events.ended(replaced, 'logout', requestIdOf(req), this.handles.of(oldSid));
     }
+    await this.userSessions.makeRoom(user.principal, this.maxPerUser, requestIdOf(req));
     Object.assign(req.session, extra, {
       user,
       createdAt: Date.now(),
@@ -68,7 +76,11 @@ export class SessionService {
     });
     await new Promise<void>((resolve, reject) =>
       req.session.save((err: unknown) => (err ? reject(toError(err)) : resolve())),
-    );
+    ).catch(async (err: unknown) => {
+      // Not stored (a full memory store, a store down): no cookie may name it.
+      await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+      throw err;
+    });
     this.events.started(user.id, method, requestIdOf(req));
     this.warnIfCookieWithheld(req);
   }
@@ -110,7 +122,7 @@ export class SessionService {
   }
 
   /** The signed-in user, unless there is none or the absolute timeout has passed. */
-  currentUser(req: Request): SessionUser | undefined {
+  currentUser(req: Request): SignedInUser | undefined {
     return liveUser(req.session, this.absoluteMs, Date.now());
   }
 

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.schema';
 import { MemorySessionStore } from './memory-session.store';
 import type { SessionEvents } from './session-events';
 import { UserSessions } from './user-sessions.service';
+import { principalOf } from './principal';
 
 const ABSOLUTE_SECONDS = 60;
 const config = {
@@ -13,7 +14,12 @@ const events = { ended: () => undefined } as unknown as SessionEvents;
 
 const session = (createdAt: number): SessionData => ({
   cookie: { originalMaxAge: null },
-  user: { id: 'ada', name: 'Ada', email: 'ada@example.test' },
+  user: {
+    id: 'ada',
+    name: 'Ada',
+    email: 'ada@example.test',
+    principal: principalOf('local', 'ada'),
+  },
   createdAt,
 });
 
@@ -28,7 +34,10 @@ describe('UserSessions', () => {
     const now = Date.now();
     store.set('old', session(now - ABSOLUTE_SECONDS * 1000));
     store.set('new', session(now - ABSOLUTE_SECONDS * 1000 + 1));
-    expect((await store.sessionsOf('ada')).map((s) => s.sid).sort()).toEqual(['new', 'old']);
-    expect((await sessions.list('ada')).map((s) => s.sid)).toEqual(['new']);
+    expect((await store.sessionsOf(principalOf('local', 'ada'))).map((s) => s.sid).sort()).toEqual([
+      'new',
+      'old',
+    ]);
+    expect((await sessions.list(principalOf('local', 'ada'))).map((s) => s.sid)).toEqual(['new']);
   });
 });

@@ -4,7 +4,8 @@ import type { AppConfig } from '../config/config.schema';
 import type { SessionEndReason } from '../observability/metrics.service';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
-import { SessionStore } from './session-store';
+import { PRINCIPAL_KINDS, principalOf, type Principal } from './principal';
+import { SessionStore, type IndexedSession } from './session-store';
 import { liveUser } from './session-user';
 
 /** A session as its user or an operator sees it: never its id, never a token. */
@@ -14,6 +15,9 @@ export interface SessionView {
   lastSeenAt: string;
   userAgent: string | null;
 }
+
+/** A listed session with its store id, which never leaves the BFF. */
+export type ListedSession = SessionView & { sid: string };
 
 /**
  * Lists and ends a user's sessions through the store's per-user index, so with Redis every
@@ -40,14 +44,48 @@ export class UserSessions {
   }
 
   /**
-   * The user's live sessions, oldest first: not those past their absolute timeout, which the
-   * in-memory store keeps until they idle out (any use of one ends it).
+   * The principal's live sessions, oldest first: not those past their absolute timeout, which
+   * the in-memory store keeps until they idle out (any use of one ends it).
    */
-  async list(userId: string): Promise<Array<SessionView & { sid: string }>> {
-    const sessions = await this.store.sessionsOf(userId);
+  async list(principal: Principal): Promise<ListedSession[]> {
+    return this.views(await this.live(principal));
+  }
+
+  /**
+   * The live sessions of everyone whose user id is `userId`, local and OIDC alike, oldest first:
+   * what the admin routes act on (docs/contract.md, "Admin routes").
+   */
+  async listUserId(userId: string): Promise<ListedSession[]> {
+    const found = await Promise.all(
+      PRINCIPAL_KINDS.map((kind) => this.live(principalOf(kind, userId))),
+    );
+    return this.views(found.flat());
+  }
+
+  /** Ends every session of everyone whose user id is `userId`; how many there were. */
+  async endUserId(
+    userId: string,
+    reason: SessionEndReason,
+    requestId: string | undefined,
+  ): Promise<number> {
+    const sessions = await this.listUserId(userId);
+    return this.endEach(
+      sessions.map((s) => s.sid),
+      reason,
+      requestId,
+    );
+  }
+
+  private async live(principal: Principal): Promise<IndexedSession[]> {
+    const sessions = await this.store.sessionsOf(principal);
     const now = Date.now();
+    return sessions.filter(
+      ({ data }) => liveUser(data, this.absoluteMs, now)?.principal === principal,
+    );
+  }
+
+  private views(sessions: IndexedSession[]): ListedSession[] {
     return sessions
-      .filter(({ data }) => liveUser(data, this.absoluteMs, now)?.id === userId)
       .sort((a, b) => (a.data.createdAt ?? 0) - (b.data.createdAt ?? 0))
       .map(({ sid, data, lastSeenAt }) => ({
         sid,
@@ -58,24 +96,40 @@ export class UserSessions {
       }));
   }
 
-  /** Ends the session of `userId` listed as `handle`; false when it is not one of theirs. */
+  /** Ends the session of `principal` listed as `handle`; false when it is not one of theirs. */
   async endByHandle(
-    userId: string,
+    principal: Principal,
     handle: string,
     reason: SessionEndReason,
     requestId: string | undefined,
   ): Promise<boolean> {
-    const match = (await this.list(userId)).find((s) => s.id === handle);
+    const match = (await this.list(principal)).find((s) => s.id === handle);
     return match !== undefined && (await this.end(match.sid, reason, requestId));
   }
 
-  /** Ends every session of `userId`; how many there were. */
+  /**
+   * Makes room for one more session of `principal` under `max`: ends their oldest sessions
+   * (reason `superseded`) until fewer than `max` remain. Before a sign-in's session is written,
+   * so it never counts itself.
+   */
+  async makeRoom(principal: Principal, max: number, requestId: string | undefined): Promise<void> {
+    const sessions = await this.list(principal);
+    const excess = sessions.length - max + 1;
+    if (excess <= 0) return;
+    await this.endEach(
+      sessions.slice(0, excess).map((s) => s.sid),
+      'superseded',
+      requestId,
+    );
+  }
+
+  /** Ends every session of `principal`; how many there were. */
   async endAll(
-    userId: string,
+    principal: Principal,
     reason: SessionEndReason,
     requestId: string | undefined,
   ): Promise<number> {
-    const sessions = await this.list(userId);
+    const sessions = await this.list(principal);
     return this.endEach(
       sessions.map((s) => s.sid),
       reason,

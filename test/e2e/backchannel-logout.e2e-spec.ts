@@ -55,6 +55,8 @@ describe('back-channel logout through the provider, two replicas on one Redis', 
       OIDC_ISSUER_URL: idp.issuer,
       OIDC_CLIENT_ID: IDP_CLIENT_ID,
       OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      // Every sign-in started counts against the per-address login limit.
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
       REDIS_URL: redis.url,
       SESSION_SECRET: testEnv().SESSION_SECRET as string,
     };
@@ -148,5 +150,59 @@ describe('back-channel logout without OIDC', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('back-channel logout while the store fails, and far-future tokens', () => {
+  let idp: FakeIdp;
+  let redis: SpawnedRedis;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp({
+      redirectUri: `${TEST_ORIGIN}/auth/callback`,
+      postLogoutRedirectUri: `${TEST_ORIGIN}/`,
+    });
+    redis = await spawnRedis();
+    t = await startTestApp({
+      OIDC_ISSUER_URL: idp.issuer,
+      OIDC_CLIENT_ID: IDP_CLIENT_ID,
+      OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      // Every sign-in started counts against the per-address login limit.
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
+      REDIS_URL: redis.url,
+    });
+  });
+  afterAll(async () => {
+    redis?.resume();
+    await t?.close();
+    await redis?.stop();
+    await idp?.close();
+  });
+
+  it('a delivery that failed with 503 while Redis was frozen works when delivered again', async () => {
+    const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(t.url), 'alan'));
+    const body = `logout_token=${await idp.signLogoutToken({ sub: 'alan' })}`;
+    redis.pause();
+    try {
+      await expectError(await backchannel(t, body), 503, 'SERVICE_UNAVAILABLE');
+    } finally {
+      redis.resume();
+    }
+    // Whatever the frozen Redis was sent meanwhile has run by now.
+    await until(async () => (await me(t, cookie)).status === 200, 10_000);
+    const again = await backchannel(t, body);
+    expect(again.status).toBe(200);
+    expect((await me(t, cookie)).status).toBe(401);
+    // Used now: a replay is refused.
+    await expectError(await backchannel(t, body), 400, 'BAD_REQUEST');
+  }, 30_000);
+
+  it('accepts a token whose exp is far in the future (1e16), once', async () => {
+    const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(t.url), 'grace'));
+    const body = `logout_token=${await idp.signLogoutToken({ sub: 'grace', exp: 1e16 })}`;
+    const res = await backchannel(t, body);
+    expect(res.status).toBe(200);
+    expect((await me(t, cookie)).status).toBe(401);
+    await expectError(await backchannel(t, body), 400, 'BAD_REQUEST');
   });
 });

@@ -130,6 +130,8 @@ describe('leak sweep', () => {
       OIDC_ISSUER_URL: idp.issuer,
       OIDC_CLIENT_ID: IDP_CLIENT_ID,
       OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      // Every sign-in started counts against the per-address login limit.
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
       OIDC_SCOPES: 'openid profile email offline_access',
       OIDC_SESSION_CHECK_SECONDS: '1',
       METRICS_PORT: String(await freePort()),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { startChildApp, type ChildApp } from '../support/child-app';
-import { send } from '../support/http';
+import { parseRawAnswer, rawExchange, send } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { until } from '../support/until';
@@ -69,6 +69,26 @@ describe('request logs', () => {
     const { raw, parsed } = lineFor(res.headers['x-request-id'] as string);
     expect(parsed.req.url).toBe('/auth/callback?[redacted]');
     expect(raw).not.toContain('secret-code-123');
+  });
+
+  it.each([
+    ['a trailing slash', '/auth/callback/?code=CODE&state=STATE'],
+    ['another case', '/Auth/Callback?code=CODE&state=STATE'],
+    ['a doubled slash', '//auth/callback?code=CODE&state=STATE'],
+    ['the absolute form', 'http://localhost:3000/auth/callback?code=CODE&state=STATE'],
+    ['another /auth route', '/auth/login?code=CODE&state=STATE'],
+  ])('never logs a code or state sent with %s', async (_case, target) => {
+    const code = `code-${randomUUID()}`;
+    const state = `state-${randomUUID()}`;
+    const request = `GET ${target.replace('CODE', code).replace('STATE', state)} HTTP/1.1`;
+    const answer = parseRawAnswer(
+      await rawExchange(t.url, `${request}\r\nHost: localhost:3000\r\nConnection: close\r\n\r\n`),
+    );
+    const requestId = answer.headers['x-request-id'] as string;
+    expect(requestId).toBeDefined();
+    await until(() => t.logs().includes(`"id":"${requestId}"`));
+    expect(t.logs()).not.toContain(code);
+    expect(t.logs()).not.toContain(state);
   });
 
   it('logs an error answer with its request id and no user when signed out', async () => {

@@ -80,6 +80,8 @@ const oidcEnv = (idp: Pick<FakeIdp, 'issuer'>): Record<string, string> => ({
   OIDC_ISSUER_URL: idp.issuer,
   OIDC_CLIENT_ID: IDP_CLIENT_ID,
   OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+  // Every sign-in started counts against the per-address login limit.
+  RATE_LIMIT_LOGIN_LIMIT: '1000',
   OIDC_TEAM_CLAIM: 'groups',
 });
 
@@ -277,7 +279,7 @@ describe('OIDC sign-in against a real provider', () => {
     expect(res.headers.get('location')).toBe('/');
   });
 
-  it('logout: the provider end-session URL with id_token_hint and post_logout_redirect_uri, which the provider accepts; the old cookie then gets 401', async () => {
+  it('logout: the provider end-session URL with exactly client_id and post_logout_redirect_uri (never a token), which the provider accepts; the old cookie then gets 401', async () => {
     const browser = new OidcBrowser(t.url);
     const cookie = sessionCookieOf(await signInWithOidc(browser, 'ada'));
     const res = await logout(t, cookie);
@@ -285,14 +287,13 @@ describe('OIDC sign-in against a real provider', () => {
     const { logoutUrl } = (await res.json()) as { logoutUrl: string };
     const url = new URL(logoutUrl);
     expect(`${url.origin}${url.pathname}`).toBe(`${idp.issuer}/session/end`);
-    expect(Object.fromEntries(url.searchParams)).toEqual({
-      id_token_hint: expect.stringMatching(/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/) as unknown,
-      post_logout_redirect_uri: POST_LOGOUT_URI,
-      client_id: IDP_CLIENT_ID,
-    });
+    expect([...url.searchParams].sort()).toEqual([
+      ['client_id', IDP_CLIENT_ID],
+      ['post_logout_redirect_uri', POST_LOGOUT_URI],
+    ]);
     await expectBffError(await me(t, cookie), 401, 'UNAUTHORIZED');
 
-    // The provider takes the hint: its confirmation form ends back at PUBLIC_URL + '/'.
+    // The provider takes it: its confirmation form ends back at PUBLIC_URL + '/'.
     const page = await browser.request(logoutUrl);
     expect(page.status).toBe(200);
     const { action, fields } = formOf(await page.text());
@@ -318,11 +319,11 @@ describe('OIDC sign-in against a real provider', () => {
 
   it('never logs a token or the client secret', async () => {
     const cookie = sessionCookieOf(await signInWithOidc(new OidcBrowser(t.url), 'ada'));
-    const { logoutUrl } = (await (await logout(t, cookie)).json()) as { logoutUrl: string };
-    const idToken = new URL(logoutUrl).searchParams.get('id_token_hint') as string;
+    await logout(t, cookie);
     const logs = t.logs();
     expect(logs).toContain('/auth/callback');
-    expect(logs).not.toContain(idToken.split('.')[1]);
+    expect(idp.issuedTokens.length).toBeGreaterThan(0);
+    for (const token of idp.issuedTokens) expect(logs).not.toContain(token.split('.')[1] ?? token);
     expect(logs).not.toContain(IDP_CLIENT_SECRET);
   });
 });

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import {
+  IDP_CLIENT_ID,
+  IDP_CLIENT_SECRET,
+  startFakeIdp,
+  type FakeIdp,
+} from '../fakes/oidc-provider';
 import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
@@ -363,5 +369,44 @@ describe('rate limits', () => {
         ).toBe(401);
       });
     });
+  });
+});
+
+describe('starting an OIDC sign-in counts against the per-address login limit', () => {
+  const LIMIT = 4;
+  const WINDOW = 60;
+  let idp: FakeIdp;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp({
+      redirectUri: `${TEST_ORIGIN}/auth/callback`,
+      postLogoutRedirectUri: `${TEST_ORIGIN}/`,
+    });
+    const usersFile = await writeUsersFile([
+      { username: 'ada', password: PASSWORD, name: 'Ada', email: 'ada@example.com' },
+    ]);
+    t = await startTestApp({
+      OIDC_ISSUER_URL: idp.issuer,
+      OIDC_CLIENT_ID: IDP_CLIENT_ID,
+      OIDC_CLIENT_SECRET: IDP_CLIENT_SECRET,
+      AUTH_LOCAL_USERS_FILE: usersFile,
+      RATE_LIMIT_LOGIN_LIMIT: String(LIMIT),
+      RATE_LIMIT_LOGIN_WINDOW_SECONDS: String(WINDOW),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('GET /auth/login, GET /auth/callback and POST /auth/login share one counter; past it, 429 RATE_LIMITED', async () => {
+    expect((await send(t.url, { path: '/auth/login' })).status).toBe(302);
+    expect((await send(t.url, { path: '/auth/login?returnTo=/x' })).status).toBe(302);
+    // A callback without its transaction is refused, and counted all the same.
+    expect((await send(t.url, { path: '/auth/callback?code=c&state=s' })).status).toBe(401);
+    expect((await login(t, 'ada', PASSWORD)).status).toBe(200);
+    expectRateLimited(await send(t.url, { path: '/auth/login' }), LIMIT, WINDOW);
+    expectRateLimited(await send(t.url, { path: '/auth/callback?code=c&state=s' }), LIMIT, WINDOW);
+    expectRateLimited(await login(t, 'ada', PASSWORD), LIMIT, WINDOW);
   });
 });

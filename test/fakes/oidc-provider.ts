@@ -1,4 +1,5 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { importJWK, SignJWT } from 'jose';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -42,6 +43,12 @@ export interface FakeIdp {
   refreshes(): number;
   /** From now on the provider knows no such account: its refresh tokens are refused. */
   disableAccount(sub: string): void;
+  /**
+   * A logout token signed with the provider's key, as its back-channel logout would send:
+   * `claims` add to or replace the defaults (iss, aud, iat now, exp in 2 minutes, a fresh jti,
+   * the back-channel logout event); a claim set to undefined is left out.
+   */
+  signLogoutToken(claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -189,6 +196,23 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
     refreshes: () => refreshes,
     disableAccount: (sub) => {
       disabled.add(sub);
+    },
+    signLogoutToken: async (claims) => {
+      const now = Math.floor(Date.now() / 1000);
+      const payload = JSON.parse(
+        JSON.stringify({
+          iss: issuer,
+          aud: IDP_CLIENT_ID,
+          iat: now,
+          exp: now + 120,
+          jti: randomUUID(),
+          events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+          ...claims,
+        }),
+      ) as Record<string, unknown>;
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: 'RS256', kid: 'fake-idp-1', typ: 'logout+jwt' })
+        .sign(await importJWK(signingKey, 'RS256'));
     },
     close: async () => {
       restoreConsole();

@@ -9,7 +9,13 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { MemoryJtiReplay } from './jti-replay';
-import { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenError, verifyLogoutToken } from './logout-token';
+import {
+  BACKCHANNEL_LOGOUT_EVENT,
+  CLOCK_TOLERANCE_SECONDS,
+  JTI_MEMORY_PAST_SESSIONS_MS,
+  LogoutTokenError,
+  verifyLogoutToken,
+} from './logout-token';
 
 const ISSUER = 'https://idp.example.test';
 const CLIENT_ID = 'gather-bff';
@@ -46,8 +52,20 @@ const claims = (): JWTPayload => ({
 const sign = (payload: JWTPayload, key: Key = signingKey): Promise<string> =>
   new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'logout+jwt' }).sign(key);
 
-const verify = (token: string, replay = new MemoryJtiReplay()) =>
-  verifyLogoutToken(token, { issuer: ISSUER, clientId: CLIENT_ID, keys, replay, now });
+const LONGEST_SESSION_MS = 8 * 3600 * 1000;
+
+const verified = (token: string, replay = new MemoryJtiReplay()) =>
+  verifyLogoutToken(token, {
+    issuer: ISSUER,
+    clientId: CLIENT_ID,
+    keys,
+    replay,
+    longestSessionMs: LONGEST_SESSION_MS,
+    now,
+  });
+
+const verify = async (token: string, replay = new MemoryJtiReplay()) =>
+  (await verified(token, replay)).target;
 
 const without = (payload: JWTPayload, name: string): JWTPayload => {
   const copy = { ...payload };
@@ -121,18 +139,28 @@ describe('verifyLogoutToken', () => {
     await expect(verify('not a jwt')).rejects.toBeInstanceOf(LogoutTokenError);
   });
 
-  it('refuses a replayed jti, and does not remember the jti of a token refused otherwise', async () => {
+  it('records nothing itself, and refuses a jti recorded as used, in any token', async () => {
     const replay = new MemoryJtiReplay();
     const valid = claims();
-    await expect(verify(await sign({ ...valid, nonce: 'x' }), replay)).rejects.toThrow(
-      LogoutTokenError,
-    );
     const token = await sign(valid);
+    const { jti, rememberUntil } = await verified(token, replay);
+    // Verified twice, not yet used: the sessions may not have ended (a 503), so it still counts.
     await expect(verify(token, replay)).resolves.toEqual({ sid: 'op-session-1', sub: 'ada' });
+    await replay.record(ISSUER, jti, rememberUntil);
     await expect(verify(token, replay)).rejects.toThrow(/replayed jti/);
     // The same jti in a fresh token is a replay too.
     await expect(verify(await sign({ ...valid, iat: seconds(NOW) - 1 }), replay)).rejects.toThrow(
       /replayed jti/,
     );
+  });
+
+  it('remembers a jti until exp, and a far-future exp a day past the longest session at most', async () => {
+    const near = await verified(await sign(claims()));
+    expect(near.rememberUntil).toBe((seconds(NOW) + 120 + CLOCK_TOLERANCE_SECONDS) * 1000);
+    const far = await verified(await sign({ ...claims(), exp: 1e16 }));
+    expect(far.rememberUntil).toBe(NOW + LONGEST_SESSION_MS + JTI_MEMORY_PAST_SESSIONS_MS);
+    const replay = new MemoryJtiReplay();
+    await replay.record(ISSUER, far.jti, far.rememberUntil);
+    await expect(replay.used(ISSUER, far.jti)).resolves.toBe(true);
   });
 });

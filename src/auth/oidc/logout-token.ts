@@ -7,6 +7,12 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 /** Replicas' and the provider's clocks may disagree a little: a few seconds, as NTP keeps them. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
+/**
+ * How long past the longest session a `jti` is remembered at most, whatever the token's `exp`:
+ * no session it could end outlives that, and a far-future `exp` must not be kept for ever.
+ */
+export const JTI_MEMORY_PAST_SESSIONS_MS = 24 * 60 * 60 * 1000;
+
 /** Whom a valid logout token signs out: a provider session (`sid`), else a user (`sub`). */
 export type LogoutTarget =
   | { readonly sid: string; readonly sub?: string }
@@ -17,12 +23,22 @@ export class LogoutTokenError extends Error {
   override readonly name = 'LogoutTokenError';
 }
 
+/** A valid logout token: whom it signs out, and its `jti` with how long to remember it once used. */
+export interface VerifiedLogoutToken {
+  readonly target: LogoutTarget;
+  readonly jti: string;
+  /** Epoch ms: `exp` (with the clock tolerance), never past JTI_MEMORY_PAST_SESSIONS_MS after the longest session. */
+  readonly rememberUntil: number;
+}
+
 export interface LogoutTokenOptions {
   readonly issuer: string;
   readonly clientId: string;
   /** The provider's keys (jose's remote JWKS: cached, refreshed on an unknown `kid`). */
   readonly keys: JWTVerifyGetKey;
   readonly replay: JtiReplay;
+  /** SESSION_ABSOLUTE_TIMEOUT_SECONDS in ms: no session lives longer. */
+  readonly longestSessionMs: number;
   /** Epoch-millisecond clock; tests pass a fake one. */
   readonly now?: () => number;
 }
@@ -37,13 +53,13 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * Validates a logout token as OpenID Connect Back-Channel Logout 1.0 (2.6) says: signed by a key
  * of the provider's JWKS, `iss` the provider, `aud` holding the client id, `iat` present and not
  * in the future, `exp` present and not passed, the back-channel logout event, a `sub` or a
- * `sid`, no `nonce`, and a `jti` never seen before (remembered until `exp`). The replay check
- * comes last, so a token refused for any other reason is not remembered.
+ * `sid`, no `nonce`, and a `jti` not recorded as used. Verifying records nothing: the caller
+ * records the `jti` (until `rememberUntil`) once the sessions the token ends have ended.
  */
 export async function verifyLogoutToken(
   token: string,
   options: LogoutTokenOptions,
-): Promise<LogoutTarget> {
+): Promise<VerifiedLogoutToken> {
   const now = options.now ?? Date.now;
   let payload: JWTPayload;
   try {
@@ -72,13 +88,17 @@ export async function verifyLogoutToken(
   const target = text(sid) ?? text(sub);
   if (target === undefined) throw new LogoutTokenError('logout token refused (no sub or sid)');
   if (text(jti) === undefined) throw new LogoutTokenError('logout token refused (no jti)');
-  const until = (exp as number) * 1000 + CLOCK_TOLERANCE_SECONDS * 1000;
-  if (!(await options.replay.firstUse(options.issuer, jti as string, until))) {
+  if (await options.replay.used(options.issuer, jti as string)) {
     throw new LogoutTokenError('logout token refused (replayed jti)');
   }
-  const sessionId = text(sid);
-  const subject = text(sub);
-  if (sessionId !== undefined)
-    return subject === undefined ? { sid: sessionId } : { sid: sessionId, sub: subject };
-  return { sub: subject as string };
+  const rememberUntil = Math.min(
+    (exp as number) * 1000 + CLOCK_TOLERANCE_SECONDS * 1000,
+    now() + options.longestSessionMs + JTI_MEMORY_PAST_SESSIONS_MS,
+  );
+  return { target: targetOf(text(sid), text(sub)), jti: jti as string, rememberUntil };
+}
+
+function targetOf(sid: string | undefined, sub: string | undefined): LogoutTarget {
+  if (sid !== undefined) return sub === undefined ? { sid } : { sid, sub };
+  return { sub: sub as string };
 }

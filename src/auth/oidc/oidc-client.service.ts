@@ -70,16 +70,19 @@ export class OidcClient implements OnModuleInit {
 
   /**
    * Where the browser goes to end its session at the provider too (RP-initiated logout), or
-   * null when OIDC is off or the provider has no end-session endpoint or cannot be reached.
+   * null when OIDC is off or the provider has no end-session endpoint or cannot be reached. It
+   * names the client and where to come back, never a token: page script reads this URL
+   * (docs/contract.md, "Routes").
    */
-  async endSessionUrl(idToken: string): Promise<string | null> {
+  async endSessionUrl(): Promise<string | null> {
     if (!this.settings) return null;
     const config = await this.configuration().catch(() => undefined);
-    if (!config?.serverMetadata().end_session_endpoint) return null;
-    return oidc.buildEndSessionUrl(config, {
-      id_token_hint: idToken,
-      post_logout_redirect_uri: this.settings.postLogoutRedirectUri,
-    }).href;
+    const endpoint = config?.serverMetadata().end_session_endpoint;
+    if (endpoint === undefined) return null;
+    const url = new URL(endpoint);
+    url.searchParams.set('client_id', this.settings.clientId);
+    url.searchParams.set('post_logout_redirect_uri', this.settings.postLogoutRedirectUri);
+    return url.href;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { BffError } from '../../http/error-codes';
 import { audit } from '../../observability/audit';
 import { Metrics } from '../../observability/metrics.service';
+import { SignInRateLimitGuard } from '../../rate-limit/login-rate-limit.guard';
 import { ProviderRecheck } from '../../session/provider-recheck';
 import { SessionService } from '../../session/session.service';
 import { requestIdOf } from '../../http/request-id';
@@ -26,6 +27,7 @@ export class OidcController {
 
   /** `GET /auth/login?returnTo=/path`: 302 to the provider's authorization endpoint. */
   @Get('login')
+  @UseGuards(SignInRateLimitGuard)
   async login(@Req() req: Request, @Res() res: Response): Promise<void> {
     const outcome = await this.authenticator.run(req, res, 'login');
     if (outcome.kind !== 'ended') throw new Error(`OIDC login ended as ${outcome.kind}`);
@@ -36,12 +38,12 @@ export class OidcController {
    * transaction's returnTo. Every failure is 401 UNAUTHORIZED and starts no session.
    */
   @Get('callback')
+  @UseGuards(SignInRateLimitGuard)
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
     const outcome = await this.authenticator.run(req, res, 'callback');
     switch (outcome.kind) {
       case 'success':
         await this.sessions.start(req, outcome.user, 'oidc', {
-          idToken: outcome.info.idToken,
           ...(outcome.info.providerSid === undefined
             ? {}
             : { providerSid: outcome.info.providerSid }),

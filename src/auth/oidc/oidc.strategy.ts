@@ -19,7 +19,6 @@ export interface OidcStep {
 
 /** Passport's `info` on success: what the session keeps beside the user, and where to go. */
 export interface OidcSuccessInfo {
-  readonly idToken: string;
   readonly returnTo: string;
   /** The provider's session (the ID token's `sid`), for back-channel logout. */
   readonly providerSid?: string;
@@ -107,9 +106,7 @@ export class OidcStrategy extends passport.Strategy {
           ? await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)
           : undefined;
       user = sessionUserFromClaims(claims, userInfo, settings.teamClaim);
-      // idTokenExpected: openid-client has refused a response without one.
       info = {
-        idToken: tokens.id_token as string,
         returnTo: transaction.returnTo,
         ...(typeof claims.sid === 'string' && claims.sid !== '' ? { providerSid: claims.sid } : {}),
         ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
