@@ -9,6 +9,7 @@ import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { SessionStore } from './session-store';
 import { liveUser, type SessionUser } from './session-user';
+import { BffError } from '../http/error-codes';
 import { requestIdOf } from '../http/request-id';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
@@ -20,6 +21,7 @@ export class SessionService {
   private readonly absoluteMs: number;
   private readonly cookie: SessionCookiePolicy;
   private readonly handles: SessionHandles;
+  private readonly production: boolean;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
@@ -31,6 +33,7 @@ export class SessionService {
     this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
     this.cookie = sessionCookiePolicy(settings);
     this.handles = new SessionHandles(settings.secrets);
+    this.production = config.get('appEnv', { infer: true }) === 'production';
   }
 
   /**
@@ -48,6 +51,7 @@ export class SessionService {
     method: SignInMethod,
     extra: Partial<SessionData> = {},
   ): Promise<void> {
+    this.refuseIfCookieWithheld(req);
     const session = this.sessionOf(req);
     const oldSid = req.sessionID;
     if (method === 'oidc' && this.currentUser(req)?.id === user.id) {
@@ -70,20 +74,29 @@ export class SessionService {
       req.session.save((err: unknown) => (err ? reject(toError(err)) : resolve())),
     );
     this.events.started(user.id, method, requestIdOf(req));
-    this.warnIfCookieWithheld(req);
   }
 
   /**
-   * express-session sets no Secure cookie on a request that did not come over https: the
-   * sign-in succeeds, yet the browser holds no session. Said once, with what to change.
+   * express-session sets no Secure cookie on a request that did not come over https: a session
+   * started there would be one the browser never holds. The sign-in is refused instead
+   * (docs/contract.md, Sessions: "Plain http"), and the operator told once what to change, in
+   * words that fit the environment: production refuses COOKIE_SECURE=false.
    */
-  private warnIfCookieWithheld(req: Request): void {
-    if (this.warnedInsecure || !this.cookie.options.secure || req.secure) return;
-    this.warnedInsecure = true;
-    this.logger.warn(
-      { requestId: requestIdOf(req) },
-      'A sign-in arrived over plain http with COOKIE_SECURE=true: no session cookie was set. ' +
-        'Behind a TLS-terminating proxy set TRUST_PROXY; for plain http on localhost set COOKIE_SECURE=false.',
+  private refuseIfCookieWithheld(req: Request): void {
+    if (!this.cookie.options.secure || req.secure) return;
+    if (!this.warnedInsecure) {
+      this.warnedInsecure = true;
+      this.logger.warn(
+        { requestId: requestIdOf(req) },
+        'A sign-in arrived over plain http with COOKIE_SECURE=true and was refused: the Secure session cookie needs https. ' +
+          (this.production
+            ? 'Put a TLS-terminating proxy in front and set TRUST_PROXY so that its X-Forwarded-Proto: https is believed; on a laptop, see docs/configuration.md, "Production-like on a laptop".'
+            : 'Behind a TLS-terminating proxy set TRUST_PROXY; for plain http on localhost set COOKIE_SECURE=false.'),
+      );
+    }
+    throw new BffError(
+      'BAD_REQUEST',
+      'Sign-in needs https: the session cookie is Secure and this request came over plain http',
     );
   }
 

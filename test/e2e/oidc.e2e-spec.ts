@@ -8,6 +8,8 @@ import {
   startFakeIdp,
   type FakeIdp,
 } from '../fakes/oidc-provider';
+import { MetricsServer } from '../../src/observability/metrics-server';
+import { SessionStore } from '../../src/session/session-store';
 import { configDirWith } from '../support/config-dir';
 import { freePort } from '../support/free-port';
 import { expectBffError } from '../support/http';
@@ -380,6 +382,37 @@ describe('the transaction cookie with COOKIE_SECURE=true behind a TLS proxy', ()
         deletes: false,
       },
     ]);
+  });
+});
+
+describe('an OIDC sign-in over plain http with COOKIE_SECURE=true', () => {
+  let idp: FakeIdp;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp(IDP_URLS);
+    const metricsPort = String(await freePort());
+    t = await startTestApp({ ...oidcEnv(idp), COOKIE_SECURE: 'true', METRICS_PORT: metricsPort });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('is refused at the callback with 400 BAD_REQUEST: no session, no cookie, no login.succeeded, not counted', async () => {
+    const res = await signInWithOidc(new OidcBrowser(t.url), 'ada');
+    const requestId = res.headers.get('x-request-id') as string;
+    expect(setCookiesOf(res).filter((c) => /gather_session$/.test(c.name))).toEqual([]);
+    await expectBffError(res, 400, 'BAD_REQUEST');
+    expect(await t.app.get(SessionStore).sessionsOf('ada')).toEqual([]);
+    const lines = t
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes(requestId));
+    expect(lines.filter((line) => line.includes('"event":"login.succeeded"'))).toEqual([]);
+    expect(lines.filter((line) => line.includes('arrived over plain http'))).toHaveLength(1);
+    const port = t.app.get(MetricsServer).address()?.port as number;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).not.toMatch(/^bff_sessions_started_total\{method="oidc"\} [1-9]/m);
   });
 });
 
