@@ -33,5 +33,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # Exec form: node is PID 1's only process and receives SIGTERM for a graceful shutdown. An 8 MB
 # young generation keeps the process under 200 MB resident under load; without allocation-site
 # pretenuring, V8 never starts allocating a request's objects straight in the old generation
-# (docs/benchmarks.md, "Memory"). `npm start` and the bench run this same command.
+# (docs/benchmarks.md, "Memory"). `npm start` (through `exec`) and the bench run this same command.
 CMD ["node", "--max-semi-space-size=8", "--no-allocation-site-pretenuring", "dist/main.js"]

@@ -552,7 +552,8 @@ describe('deploy kit: the start command', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts.start).toBe(argv.join(' '));
+    // `exec`: npm's child is node itself, so a signal npm forwards reaches the service.
+    expect(pkg.scripts.start).toBe(`exec ${argv.join(' ')}`);
   });
 
   it("uses only flags this Node accepts (V8's flags change between releases)", () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { forwardHeaderProblem } from '../gather/forward-headers';
 import type { KeyRef } from '../keys/key-ref';
+import { authParamsSchema } from './auth-params';
 import { acceptableIssuer } from './issuer-url';
 
 /** A key source as configuration names it; keys/ turns it into a loader. */
@@ -141,6 +142,8 @@ export const configSchema = z.object({
           .refine((s) => s.split(/\s+/).includes('openid'), 'must include "openid"')
           .default('openid profile email'),
         teamClaim: z.string().min(1).optional(),
+        /** Extra authorization-request parameters (OIDC_AUTH_PARAMS), in query-string form. */
+        authParams: authParamsSchema.optional(),
         /** Lifetime of a login transaction (the time a user may take at the provider); YAML only. */
         transactionTtlSeconds: positive.max(3600).default(600),
       })

@@ -54,6 +54,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'OIDC_CLIENT_SECRET', path: ['auth', 'oidc', 'clientSecret'] },
   { env: 'OIDC_SCOPES', path: ['auth', 'oidc', 'scopes'] },
   { env: 'OIDC_TEAM_CLAIM', path: ['auth', 'oidc', 'teamClaim'] },
+  { env: 'OIDC_AUTH_PARAMS', path: ['auth', 'oidc', 'authParams'] },
   { env: 'RATE_LIMIT_USER_LIMIT', path: ['rateLimit', 'user', 'limit'] },
   { env: 'RATE_LIMIT_USER_WINDOW_SECONDS', path: ['rateLimit', 'user', 'windowSeconds'] },
   { env: 'RATE_LIMIT_LOGIN_LIMIT', path: ['rateLimit', 'login', 'limit'] },

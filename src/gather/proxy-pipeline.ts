@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkRequestOrigin } from '../auth/request-origin';
 import type { AppConfig } from '../config/config.schema';
 import { BODY_IDLE_MS } from '../http/body-idle';
+import { requestLogLevel } from '../http/envelope';
 import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
@@ -199,8 +200,7 @@ export class ProxyPipeline {
     const responseTime = Date.now() - call.startedAt;
     this.metrics.proxiedRequest(req.method, status, responseTime / 1000);
     this.tracing.end(call.trace, status, res.writableFinished);
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    this.requestLog()[level](
+    this.requestLog()[requestLogLevel(res)](
       {
         req: { id: call.requestId, method: req.method, url: loggedUrl(call.url) },
         res: { statusCode: status },

@@ -19,6 +19,21 @@ export function envelopeOf(
 }
 
 /**
+ * Answers that are the BFF's own, expected refusals (every code but INTERNAL_ERROR: a store that
+ * does not answer, Gather unreachable, a limit): their request lines are warnings without a
+ * stack, not errors (docs/contract.md, "Health and metrics").
+ */
+const refusals = new WeakSet<ServerResponse>();
+
+export const isRefusal = (res: ServerResponse): boolean => refusals.has(res);
+
+/** The level of a request's one log line, from its status and whether it was a refusal. */
+export function requestLogLevel(res: ServerResponse): 'error' | 'warn' | 'info' {
+  if (res.statusCode >= 500 && !isRefusal(res)) return 'error';
+  return res.statusCode >= 400 ? 'warn' : 'info';
+}
+
+/**
  * Writes the envelope on a plain Node response: the one writer behind the Nest filter, the
  * proxy's upstream errors and the server's client-error hook.
  */
@@ -45,6 +60,7 @@ export function sendError(
   }
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
   res.statusCode = err.status;
+  if (err.code !== 'INTERNAL_ERROR') refusals.add(res);
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));

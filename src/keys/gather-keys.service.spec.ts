@@ -336,6 +336,15 @@ describe('GatherKeys', () => {
       );
     });
 
+    it('says a key file emptied since is empty, and keeps the last good key', async () => {
+      source.value = '';
+      expect(await keys.reloadAfterRejection(held, CAUSE)).toBeUndefined();
+      expect(keys.keyFor({ method: 'GET' })).toBe(held);
+      expect(logs.filter((l) => l.level === 'warn').map((l) => l.args[0])).toEqual([
+        expect.objectContaining({ cause: 'GATHER_API_KEY_FILE=fake: is empty' }),
+      ]);
+    });
+
     it('treats a reloaded value that is not a qapi_ key as a failed reload', async () => {
       source.value = 'garbage-from-a-half-written-file';
       expect(await keys.reloadAfterRejection(held, CAUSE)).toBeUndefined();

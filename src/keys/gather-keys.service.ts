@@ -188,6 +188,8 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
       if (err instanceof KeySourceError) return err;
       return new KeySourceError(slot.source, `unexpected failure (${(err as Error)?.name})`);
     }
+    // An empty file or secret is said as such: a fingerprint of nothing would only puzzle.
+    if (value === '') return new KeySourceError(slot.source, 'is empty');
     const problem = !isGatherKey(value)
       ? 'not a Gather API key (expected qapi_ and 16 or more of A-Z a-z 0-9 _ -)'
       : this.production && looksLikeExampleKey(value)

@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { destination as fileDestination, type DestinationStream } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
+import { isRefusal, requestLogLevel } from '../http/envelope';
 import { assignRequestId } from '../http/request-id';
 import { loggedUrl } from './logged-url';
 import { Tracing } from './tracing';
@@ -87,14 +88,21 @@ export class LoggingModule {
               // Who and which Gather request are known only at the end: added to the completion line.
               customSuccessObject: (req: IncomingMessage, res: ServerResponse, line: object) =>
                 outcome(req, res, line),
+              // A refusal's error is pino-http's own "failed with status code": no stack to show.
               customErrorObject: (
                 req: IncomingMessage,
                 res: ServerResponse,
                 _err: Error,
-                line: object,
-              ) => outcome(req, res, line),
-              customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-                err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+                line: { err?: Error },
+              ) => outcome(req, res, isRefusal(res) ? { ...line, err: undefined } : line),
+              customErrorMessage: (_req: IncomingMessage, res: ServerResponse) =>
+                isRefusal(res) ? 'request refused' : 'request errored',
+              customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
+                if (err) return 'error';
+                // Probes come every few seconds: Readiness logs when the answer changes.
+                if (req.url?.split('?')[0] === '/readyz' && isRefusal(res)) return 'debug';
+                return requestLogLevel(res);
+              },
             },
           }),
         }),

@@ -3,9 +3,10 @@ import { CHECK_TIMEOUT_MS, Readiness } from './readiness';
 
 describe('Readiness', () => {
   let warn: jest.SpiedFunction<Logger['warn']>;
+  let log: jest.SpiedFunction<Logger['log']>;
   beforeEach(() => {
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   });
   afterEach(() => {
     jest.useRealTimers();
@@ -49,19 +50,24 @@ describe('Readiness', () => {
     expect(await readiness.failing()).toEqual([]);
   });
 
-  it('logs a failure when it starts, not on every probe', async () => {
+  it('logs the state when it changes, in one line for every check failing, not on every probe', async () => {
     const readiness = new Readiness();
     let up = false;
-    readiness.register('store', () => (up ? Promise.resolve() : Promise.reject(new Error('down'))));
+    const store = () => (up ? Promise.resolve() : Promise.reject(new Error('down')));
+    readiness.register('store', store);
+    readiness.register('limits', store);
     await readiness.failing();
     await readiness.failing();
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledWith(
-      { check: 'store', reason: 'down' },
-      'readiness check failing',
+      { failing: ['store', 'limits'], reasons: { store: 'down', limits: 'down' } },
+      'not ready',
     );
     up = true;
     await readiness.failing();
+    await readiness.failing();
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(log).toHaveBeenCalledWith({ wasFailing: ['store', 'limits'] }, 'ready again');
     up = false;
     await readiness.failing();
     expect(warn).toHaveBeenCalledTimes(2);

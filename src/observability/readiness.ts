@@ -15,8 +15,8 @@ export const CHECK_TIMEOUT_MS = 1000;
 export class Readiness implements BeforeApplicationShutdown {
   private readonly logger = new Logger(Readiness.name);
   private readonly checks = new Map<string, ReadinessCheck>();
-  /** Checks that failed last time, so a failure is logged when it starts, not on every probe. */
-  private readonly failed = new Set<string>();
+  /** The checks that failed last time: the state is logged when it changes, not on every probe. */
+  private failedBefore: readonly string[] = [];
   private stopping = false;
 
   /** `name` is what `/readyz` reports when the check fails: a component, never a host. */
@@ -33,19 +33,18 @@ export class Readiness implements BeforeApplicationShutdown {
       entries.map(([, check]) => withDeadline(Promise.resolve().then(check), CHECK_TIMEOUT_MS)),
     );
     const failing: string[] = [];
+    const reasons: Record<string, string> = {};
     results.forEach((result, i) => {
       const name = (entries[i] as [string, ReadinessCheck])[0];
-      if (result.status === 'rejected') {
-        failing.push(name);
-        if (!this.failed.has(name)) {
-          this.failed.add(name);
-          const reason = result.reason instanceof Error ? result.reason.message : 'rejected';
-          this.logger.warn({ check: name, reason }, 'readiness check failing');
-        }
-      } else if (this.failed.delete(name)) {
-        this.logger.log({ check: name }, 'readiness check passing again');
-      }
+      if (result.status === 'fulfilled') return;
+      failing.push(name);
+      reasons[name] = result.reason instanceof Error ? result.reason.message : 'rejected';
     });
+    if (failing.join() !== this.failedBefore.join()) {
+      if (failing.length > 0) this.logger.warn({ failing, reasons }, 'not ready');
+      else this.logger.log({ wasFailing: this.failedBefore }, 'ready again');
+      this.failedBefore = failing;
+    }
     return failing;
   }
 

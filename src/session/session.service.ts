@@ -11,6 +11,7 @@ import { SessionStore } from './session-store';
 import { UserSessions } from './user-sessions.service';
 import { principalOf } from './principal';
 import { liveUser, type SessionUser, type SignedInUser } from './session-user';
+import { BffError } from '../http/error-codes';
 import { requestIdOf } from '../http/request-id';
 
 /** Starts, reads and ends sessions; the routes never touch express-session directly. */
@@ -23,6 +24,7 @@ export class SessionService {
   private readonly cookie: SessionCookiePolicy;
   private readonly handles: SessionHandles;
   private readonly maxPerUser: number;
+  private readonly production: boolean;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
@@ -36,6 +38,7 @@ export class SessionService {
     this.cookie = sessionCookiePolicy(settings);
     this.handles = new SessionHandles(settings.secrets);
     this.maxPerUser = settings.maxPerUser;
+    this.production = config.get('appEnv', { infer: true }) === 'production';
   }
 
   /**
@@ -54,6 +57,7 @@ export class SessionService {
     method: SignInMethod,
     extra: Partial<SessionData> = {},
   ): Promise<void> {
+    this.refuseIfCookieWithheld(req);
     const session = this.sessionOf(req);
     const oldSid = req.sessionID;
     const user: SignedInUser = { ...profile, principal: principalOf(method, profile.id) };
@@ -82,20 +86,29 @@ export class SessionService {
       throw err;
     });
     this.events.started(user.id, method, requestIdOf(req));
-    this.warnIfCookieWithheld(req);
   }
 
   /**
-   * express-session sets no Secure cookie on a request that did not come over https: the
-   * sign-in succeeds, yet the browser holds no session. Said once, with what to change.
+   * express-session sets no Secure cookie on a request that did not come over https: a session
+   * started there would be one the browser never holds. The sign-in is refused instead
+   * (docs/contract.md, Sessions: "Plain http"), and the operator told once what to change, in
+   * words that fit the environment: production refuses COOKIE_SECURE=false.
    */
-  private warnIfCookieWithheld(req: Request): void {
-    if (this.warnedInsecure || !this.cookie.options.secure || req.secure) return;
-    this.warnedInsecure = true;
-    this.logger.warn(
-      { requestId: requestIdOf(req) },
-      'A sign-in arrived over plain http with COOKIE_SECURE=true: no session cookie was set. ' +
-        'Behind a TLS-terminating proxy set TRUST_PROXY; for plain http on localhost set COOKIE_SECURE=false.',
+  private refuseIfCookieWithheld(req: Request): void {
+    if (!this.cookie.options.secure || req.secure) return;
+    if (!this.warnedInsecure) {
+      this.warnedInsecure = true;
+      this.logger.warn(
+        { requestId: requestIdOf(req) },
+        'A sign-in arrived over plain http with COOKIE_SECURE=true and was refused: the Secure session cookie needs https. ' +
+          (this.production
+            ? 'Put a TLS-terminating proxy in front and set TRUST_PROXY so that its X-Forwarded-Proto: https is believed; on a laptop, see docs/configuration.md, "Production-like on a laptop".'
+            : 'Behind a TLS-terminating proxy set TRUST_PROXY; for plain http on localhost set COOKIE_SECURE=false.'),
+      );
+    }
+    throw new BffError(
+      'BAD_REQUEST',
+      'Sign-in needs https: the session cookie is Secure and this request came over plain http',
     );
   }
 

@@ -3,6 +3,9 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { send, type Envelope, type RawResponse, UUID } from '../support/http';
+import { MetricsServer } from '../../src/observability/metrics-server';
+import { SessionStore } from '../../src/session/session-store';
+import { freePort } from '../support/free-port';
 import { writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
@@ -50,6 +53,9 @@ const login = (t: TestApp, username: string, password: string, headers?: Record<
 
 const me = (t: TestApp, cookie?: string, headers: Record<string, string> = {}) =>
   send(t.url, { path: '/auth/me', headers: cookie ? { cookie, ...headers } : headers });
+
+const metricsUrl = (t: TestApp): string =>
+  `http://127.0.0.1:${t.app.get(MetricsServer).address()?.port as number}`;
 
 const setCookies = (res: RawResponse): string[] => res.headers['set-cookie'] ?? [];
 
@@ -277,27 +283,69 @@ describe.each<CookieVariant>([
   });
 });
 
-describe('COOKIE_SECURE=true on a plain-http request', () => {
+describe.each<{ appEnv: string; env: Record<string, string>; advice: string }>([
+  { appEnv: 'test', env: {}, advice: 'for plain http on localhost set COOKIE_SECURE=false' },
+  {
+    appEnv: 'production',
+    // Production refuses a key that looks like an example.
+    env: { GATHER_API_KEY: `qapi_${randomBytes(16).toString('hex')}` },
+    advice: 'Production-like on a laptop',
+  },
+])('COOKIE_SECURE=true on a plain-http request (APP_ENV=$appEnv)', ({ appEnv, env, advice }) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startWithUsers({ COOKIE_SECURE: 'true' });
+    const metricsPort = String(await freePort());
+    t = await startWithUsers({
+      COOKIE_SECURE: 'true',
+      APP_ENV: appEnv,
+      METRICS_PORT: metricsPort,
+      ...env,
+    });
   });
   afterAll(() => t.close());
 
-  it('never sends the Secure cookie over http, even with a forged X-Forwarded-Proto', async () => {
-    const res = await login(t, ADA.username, ADA.password, { 'x-forwarded-proto': 'https' });
-    expect(setCookies(res)).toEqual([]);
-  });
-
-  it('says so in the log, once, with what to change', async () => {
-    await login(t, ADA.username, ADA.password);
-    const warnings = t
+  // The file's apps share one log: this app's lines are told apart by its requests' ids.
+  const requestIds: string[] = [];
+  const refusedLogin = async (headers: Record<string, string> = {}): Promise<RawResponse> => {
+    const res = await login(t, ADA.username, ADA.password, headers);
+    requestIds.push(res.headers['x-request-id'] as string);
+    return res;
+  };
+  const linesOfThisApp = (marker: string): string[] =>
+    t
       .logs()
       .split('\n')
-      .filter((line) => line.includes('no session cookie was set'));
+      .filter((line) => line.includes(marker) && requestIds.some((id) => line.includes(id)));
+
+  const started = async (): Promise<string> => {
+    const metrics = await (await fetch(`${metricsUrl(t)}/metrics`)).text();
+    return /^bff_sessions_started_total\{method="local"\} (\d+)$/m.exec(metrics)?.[1] ?? '0';
+  };
+
+  it('refuses the sign-in with 400 BAD_REQUEST and starts no session, even with a forged X-Forwarded-Proto', async () => {
+    const forged: Record<string, string>[] = [{}, { 'x-forwarded-proto': 'https' }];
+    for (const headers of forged) {
+      const res = await refusedLogin(headers);
+      expect(expectError(res, 400, 'BAD_REQUEST').message).toBe(
+        'Sign-in needs https: the session cookie is Secure and this request came over plain http',
+      );
+      expect(setCookies(res)).toEqual([]);
+    }
+    expect(await t.app.get(SessionStore).sessionsOf(`local:${ADA.username}`)).toEqual([]);
+    expect(linesOfThisApp('"event":"login.succeeded"')).toEqual([]);
+    expect(await started()).toBe('0');
+  });
+
+  it('says so in the log, once, with what to change in this environment', async () => {
+    await refusedLogin();
+    const warnings = linesOfThisApp('arrived over plain http with COOKIE_SECURE=true');
     expect(warnings).toHaveLength(1);
-    expect(JSON.parse(warnings[0] as string)).toMatchObject({ level: 40 });
-    expect(warnings[0]).toContain('TRUST_PROXY');
+    const warning = JSON.parse(warnings[0] as string) as { level: number; msg: string };
+    expect(warning.level).toBe(40);
+    expect(warning.msg).toContain('was refused');
+    expect(warning.msg).toContain('TRUST_PROXY');
+    expect(warning.msg).toContain(advice);
+    if (appEnv === 'production') expect(warning.msg).not.toContain('COOKIE_SECURE=false');
   });
 });
 

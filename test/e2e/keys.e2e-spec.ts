@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createApp } from '../../src/bootstrap';
 import { ConfigError, loadConfig, type Env } from '../../src/config/load-config';
@@ -7,6 +9,7 @@ import { FakeSecretsManager } from '../fakes/fake-secrets-manager';
 import { FakeVault } from '../fakes/fake-vault';
 import { CONFIG_DIR, startTestApp, testEnv, type TestApp } from '../support/start-app';
 import { freePort } from '../support/free-port';
+import { tempDir } from '../support/temp-dir';
 
 const AWS_KEY = 'qapi_fromAWS0123456789abcdefXYZ';
 const VAULT_KEY = 'qapi_fromVAULT0123456789abcdefXY';
@@ -182,6 +185,15 @@ describe('Gather keys from secret managers, through the whole application', () =
       `GATHER_API_KEY_REF=aws-sm:gather/prod: not a Gather API key (expected qapi_ and 16 or more of A-Z a-z 0-9 _ -); fingerprint ${fingerprint('not-a-gather-key-at-all')}`,
     );
     expect(error.message).not.toContain('not-a-gather-key-at-all');
+  });
+
+  it('refuses an empty key file, saying it is empty', async () => {
+    const keyFile = join(await tempDir('empty-key-'), 'gather_api_key');
+    await writeFile(keyFile, '\n');
+    const error = await refusedStart({ GATHER_API_KEY: '', GATHER_API_KEY_FILE: keyFile });
+    expect(error.message).toBe(
+      `Gather keys could not be loaded:\n  - GATHER_API_KEY_FILE=${keyFile}: is empty`,
+    );
   });
 
   it('refuses a vault reference without VAULT_ADDR before anything starts', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { startChildApp, type ChildApp } from '../support/child-app';
 import { parseRawAnswer, rawExchange, send } from '../support/http';
+import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { until } from '../support/until';
@@ -116,5 +117,68 @@ describe('the log on stdout, as the service writes it', () => {
     child.process.kill('SIGTERM');
     await child.exited;
     expect(child.output()).toContain(last);
+  });
+});
+
+describe('logs while Redis is down', () => {
+  let redis: SpawnedRedis;
+  let t: TestApp;
+  let cookie: string;
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    const usersFile = await writeUsersFile([
+      { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'ada@example.com' },
+    ]);
+    t = await startTestApp({ REDIS_URL: redis.url, AUTH_LOCAL_USERS_FILE: usersFile });
+    cookie = await signIn(t, 'ada', 'correct horse battery');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+  });
+
+  /** This app's lines since `from` (the file's apps share one log). */
+  const linesSince = (from: number): Record<string, unknown>[] =>
+    t
+      .logs()
+      .slice(from)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('logs readiness once per change, not per probe, and the 503 refusals at warn without a stack', async () => {
+    expect((await send(t.url, { path: '/readyz' })).status).toBe(200);
+    const from = t.logs().length;
+    await redis.stop();
+
+    const probes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await send(t.url, { path: '/readyz' });
+      expect(res.status).toBe(503);
+      probes.push(res.headers['x-request-id'] as string);
+    }
+    const me = await send(t.url, { path: '/auth/me', headers: { cookie } });
+    expect(me.status).toBe(503);
+
+    const lines = linesSince(from);
+    const readiness = lines.filter((l) => /ready/.test(String(l.msg)) && l.context === 'Readiness');
+    expect(readiness).toHaveLength(1);
+    expect(readiness[0]).toMatchObject({ level: 40, msg: 'not ready' });
+    expect(readiness[0]?.failing).toEqual(expect.arrayContaining(['session-store']));
+    // The probes' own request lines are below the info level: none of them is written.
+    const ids = (l: Record<string, unknown>) => (l.req as { id?: string } | undefined)?.id;
+    expect(lines.filter((l) => probes.includes(ids(l) as string) && 'res' in l)).toEqual([]);
+    const refused = lines.filter((l) => ids(l) === me.headers['x-request-id'] && 'res' in l);
+    expect(refused).toEqual([
+      expect.objectContaining({ level: 40, msg: 'request refused', res: { statusCode: 503 } }),
+    ]);
+    for (const line of lines) expect(JSON.stringify(line)).not.toContain('"stack"');
+
+    const back = t.logs().length;
+    await redis.start();
+    await until(async () => (await send(t.url, { path: '/readyz' })).status === 200, 15_000);
+    await send(t.url, { path: '/readyz' });
+    const again = linesSince(back).filter((l) => l.context === 'Readiness');
+    expect(again).toEqual([expect.objectContaining({ level: 30, msg: 'ready again' })]);
   });
 });

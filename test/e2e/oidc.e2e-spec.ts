@@ -8,6 +8,8 @@ import {
   startFakeIdp,
   type FakeIdp,
 } from '../fakes/oidc-provider';
+import { MetricsServer } from '../../src/observability/metrics-server';
+import { SessionStore } from '../../src/session/session-store';
 import { configDirWith } from '../support/config-dir';
 import { freePort } from '../support/free-port';
 import { expectBffError } from '../support/http';
@@ -256,13 +258,39 @@ describe('OIDC sign-in against a real provider', () => {
     await expectRefusedCallback(await browser.request(callback), name);
   });
 
-  it('answers a provider error (the user cancels at the provider) with 401 and no session', async () => {
+  it('answers a provider error (the user cancels at the provider) with 302 to returnTo with signin_error, consuming the sign-in', async () => {
     const browser = new OidcBrowser(t.url);
-    const { authorizationUrl } = await startLogin(browser);
+    const { authorizationUrl } = await startLogin(browser, '/questions?tab=mine#top');
     const callback = await throughProvider(browser, authorizationUrl.href, { cancel: true });
     expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
     const [name] = onlyTransaction(browser);
+    const res = await browser.request(callback);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/questions?tab=mine&signin_error=access_denied#top');
+    expect(setCookiesOf(res).map((c) => [c.name, c.deletes])).toEqual([[name, true]]);
+    // Consumed: the same answer again is one for a sign-in this browser no longer has.
+    browser.jar(TEST_ORIGIN).set(name, 'v1.gone');
     await expectRefusedCallback(await browser.request(callback), name);
+  });
+
+  it('keeps a provider error for a sign-in this browser did not start at 401', async () => {
+    const browser = new OidcBrowser(t.url);
+    await startLogin(browser);
+    const forged = `${TEST_ORIGIN}/auth/callback?error=access_denied&state=not-this-browsers&iss=${encodeURIComponent(idp.issuer)}`;
+    await expectRefusedCallback(await browser.request(forged));
+  });
+
+  it('cuts the provider error code to the OAuth error-code characters and encodes it: one parameter, nothing else', async () => {
+    const browser = new OidcBrowser(t.url);
+    const { authorizationUrl } = await startLogin(browser, '/q?a=1');
+    const state = authorizationUrl.searchParams.get('state') as string;
+    const error = 'access_denied&admin=1#x"\\\u00e9\r\nSet-Cookie: y=1';
+    const query = new URLSearchParams({ error, state, iss: idp.issuer });
+    const res = await browser.request(`${TEST_ORIGIN}/auth/callback?${query.toString()}`);
+    expect(res.status).toBe(302);
+    const location = res.headers.get('location') as string;
+    expect(location).toBe('/q?a=1&signin_error=access_denied%26admin%3D1%23xSet-Cookie%3A%20y%3D1');
+    expect([...new URL(location, TEST_ORIGIN).searchParams.keys()]).toEqual(['a', 'signin_error']);
   });
 
   it.each([
@@ -381,6 +409,37 @@ describe('the transaction cookie with COOKIE_SECURE=true behind a TLS proxy', ()
         deletes: false,
       },
     ]);
+  });
+});
+
+describe('an OIDC sign-in over plain http with COOKIE_SECURE=true', () => {
+  let idp: FakeIdp;
+  let t: TestApp;
+  beforeAll(async () => {
+    idp = await startFakeIdp(IDP_URLS);
+    const metricsPort = String(await freePort());
+    t = await startTestApp({ ...oidcEnv(idp), COOKIE_SECURE: 'true', METRICS_PORT: metricsPort });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  it('is refused at the callback with 400 BAD_REQUEST: no session, no cookie, no login.succeeded, not counted', async () => {
+    const res = await signInWithOidc(new OidcBrowser(t.url), 'ada');
+    const requestId = res.headers.get('x-request-id') as string;
+    expect(setCookiesOf(res).filter((c) => /gather_session$/.test(c.name))).toEqual([]);
+    await expectBffError(res, 400, 'BAD_REQUEST');
+    expect(await t.app.get(SessionStore).sessionsOf('oidc:ada')).toEqual([]);
+    const lines = t
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes(requestId));
+    expect(lines.filter((line) => line.includes('"event":"login.succeeded"'))).toEqual([]);
+    expect(lines.filter((line) => line.includes('arrived over plain http'))).toHaveLength(1);
+    const port = t.app.get(MetricsServer).address()?.port as number;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).not.toMatch(/^bff_sessions_started_total\{method="oidc"\} [1-9]/m);
   });
 });
 

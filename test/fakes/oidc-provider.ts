@@ -22,6 +22,8 @@ export interface FakeIdpOptions {
   postLogoutRedirectUri: string;
   /** Listen here instead of on a fresh port (to bring a stopped provider back). */
   port?: number;
+  /** `false`: no refresh token with any code, as providers that drop offline_access. */
+  refreshTokens?: boolean;
 }
 
 export interface FakeIdp {
@@ -120,7 +122,7 @@ export async function startFakeIdp(options: FakeIdpOptions): Promise<FakeIdp> {
       },
     ],
     // A refresh token with every code of this client, so the BFF's provider re-check runs.
-    issueRefreshToken: () => true,
+    issueRefreshToken: () => options.refreshTokens ?? true,
     pkce: { required: () => true },
     claims: {
       openid: ['sub'],

@@ -17,6 +17,8 @@ export interface OidcSettings {
   readonly clientSecret: string;
   readonly scopes: string;
   readonly teamClaim?: string;
+  /** OIDC_AUTH_PARAMS: extra authorization-request parameters. */
+  readonly authParams?: Readonly<Record<string, string>>;
   readonly transactionTtlSeconds: number;
   /** PUBLIC_URL + /auth/callback */
   readonly redirectUri: string;

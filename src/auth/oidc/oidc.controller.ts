@@ -35,7 +35,9 @@ export class OidcController {
 
   /**
    * `GET /auth/callback`: completes the sign-in and starts a fresh session, then 302 to the
-   * transaction's returnTo. Every failure is 401 UNAUTHORIZED and starts no session.
+   * transaction's returnTo. A provider error for this browser's sign-in is a 302 to its
+   * returnTo with `signin_error`; every other failure is 401 UNAUTHORIZED. Neither starts a
+   * session.
    */
   @Get('callback')
   @UseGuards(SignInRateLimitGuard)
@@ -56,6 +58,11 @@ export class OidcController {
       case 'failed':
         this.metrics.loginFailed('oidc');
         audit('login.failed', { requestId: requestIdOf(req), method: 'oidc' });
+        // A page the SPA can show, rather than an error document (docs/contract.md, Sessions).
+        if (outcome.failure.redirectTo !== undefined) {
+          res.redirect(302, outcome.failure.redirectTo);
+          return;
+        }
         throw new BffError('UNAUTHORIZED', outcome.failure.message);
       case 'ended':
         // The browser went away before the sign-in completed: nobody to answer.

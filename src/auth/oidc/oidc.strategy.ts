@@ -29,6 +29,11 @@ export interface OidcSuccessInfo {
 /** Passport's challenge on failure: why, in words the browser may see. */
 export interface OidcFailure {
   readonly message: string;
+  /**
+   * The provider answered this browser's sign-in with an error (the user cancelled, …): the
+   * sign-in's returnTo with `signin_error` added, where the browser goes instead of an error.
+   */
+  readonly redirectTo?: string;
 }
 
 /**
@@ -68,6 +73,7 @@ export class OidcStrategy extends passport.Strategy {
       returnTo: safeReturnTo(req.query.returnTo),
     };
     const url = oidc.buildAuthorizationUrl(config, {
+      ...authorizationExtras(settings),
       response_type: 'code',
       redirect_uri: settings.redirectUri,
       scope: settings.scopes,
@@ -116,17 +122,26 @@ export class OidcStrategy extends passport.Strategy {
       if (providerUnavailable(err)) {
         throw new BffError('SERVICE_UNAVAILABLE', 'The identity provider cannot be reached');
       }
-      return this.refuse(
-        err instanceof oidc.AuthorizationResponseError
-          ? 'The identity provider did not sign the user in'
-          : 'The identity provider’s answer could not be verified',
+      // openid-client checked the state first: this error answers this browser's sign-in.
+      if (err instanceof oidc.AuthorizationResponseError) {
+        return this.refuse(
+          'The identity provider did not sign the user in',
+          withSigninError(transaction.returnTo, err.error),
+        );
+      }
+      return this.refuse('The identity provider’s answer could not be verified');
+    }
+    if (info.refreshToken === undefined && asksOfflineAccess(settings)) {
+      this.logger.warn(
+        { userId: user.id },
+        'The provider issued no refresh token although OIDC_SCOPES asks for offline_access: the provider re-check is off for this session',
       );
     }
     this.success(user, info);
   }
 
-  private refuse(message: string): void {
-    const failure: OidcFailure = { message };
+  private refuse(message: string, redirectTo?: string): void {
+    const failure: OidcFailure = redirectTo === undefined ? { message } : { message, redirectTo };
     this.fail(failure, 401);
   }
 
@@ -134,4 +149,38 @@ export class OidcStrategy extends passport.Strategy {
     // Routes reach the strategy only when OIDC is configured (OidcEnabledGuard).
     return this.client.settings as OidcSettings;
   }
+}
+
+const asksOfflineAccess = (settings: OidcSettings): boolean =>
+  settings.scopes.split(/\s+/).includes('offline_access');
+
+/**
+ * OIDC_AUTH_PARAMS, and `prompt=consent` when offline_access is asked for: without it many
+ * providers drop offline_access and issue no refresh token (OIDC Core §11). A `prompt` of
+ * OIDC_AUTH_PARAMS keeps its values, with `consent` added.
+ */
+function authorizationExtras(settings: OidcSettings): Record<string, string> {
+  const extras = { ...settings.authParams };
+  if (asksOfflineAccess(settings)) {
+    const prompt = new Set((extras.prompt ?? '').split(/\s+/).filter(Boolean)).add('consent');
+    extras.prompt = [...prompt].join(' ');
+  }
+  return extras;
+}
+
+/** Characters of an OAuth error code (RFC 6749, Appendix A.7); anything else is dropped. */
+const NOT_ERROR_CODE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+/**
+ * `returnTo` with `signin_error=<code>` added to its query (docs/contract.md, Sessions): the
+ * query it has is kept as written, the code percent-encoded after being cut to the error-code
+ * characters, so the provider's text adds one parameter and nothing else.
+ */
+export function withSigninError(returnTo: string, code: string): string {
+  const hashAt = returnTo.indexOf('#');
+  const path = hashAt === -1 ? returnTo : returnTo.slice(0, hashAt);
+  const hash = hashAt === -1 ? '' : returnTo.slice(hashAt);
+  const safe = code.replace(NOT_ERROR_CODE, '').slice(0, 64) || 'error';
+  const separator = !path.includes('?') ? '?' : path.endsWith('?') || path.endsWith('&') ? '' : '&';
+  return `${path}${separator}signin_error=${encodeURIComponent(safe)}${hash}`;
 }
