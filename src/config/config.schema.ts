@@ -101,8 +101,10 @@ export const configSchema = z.object({
     .prefault({}),
   proxy: z.object({
     maxBodyBytes: positive,
-    /** All request bodies held in memory at once, across requests; past it new uploads get 503. */
+    /** All request bodies held in memory at once, across requests and users. */
     maxBufferedBytes: positive,
+    /** What one user's bodies may hold of it; unset: an eighth, and at least one whole body. */
+    maxBufferedBytesPerUser: positive.optional(),
     allow: z.array(allowRuleSchema).min(1),
     /** Browser headers Gather receives besides the built-in allow-list (YAML only). */
     forwardHeaders: z.array(forwardHeaderSchema).default([]),

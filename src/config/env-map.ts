@@ -37,6 +37,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'VAULT_K8S_MOUNT', path: ['vault', 'k8sMount'] },
   { env: 'PROXY_MAX_BODY_BYTES', path: ['proxy', 'maxBodyBytes'] },
   { env: 'PROXY_MAX_BUFFERED_BYTES', path: ['proxy', 'maxBufferedBytes'] },
+  { env: 'PROXY_MAX_BUFFERED_BYTES_PER_USER', path: ['proxy', 'maxBufferedBytesPerUser'] },
   { env: 'SESSION_SECRET', path: ['session', 'secrets'], parse: list },
   { env: 'SESSION_IDLE_TIMEOUT_SECONDS', path: ['session', 'idleTimeoutSeconds'] },
   { env: 'SESSION_ABSOLUTE_TIMEOUT_SECONDS', path: ['session', 'absoluteTimeoutSeconds'] },

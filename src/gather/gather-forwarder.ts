@@ -30,7 +30,7 @@ import { readGatherError } from './gather-error-body';
 import { forwardedToGather, headersToBrowser, headersToGather } from './header-policy';
 import { gatherLocation } from './location';
 import type { ProxyCall } from './proxy-call';
-import { endStrayBodyWatch, watchForStrayBody } from './stray-body';
+import { droppedForStrayBytes, endStrayBodyWatch, watchForStrayBody } from './stray-body';
 
 /** Error bodies are read whole (to find Gather's requestId); past this they stream through. */
 const MAX_ERROR_BODY = 256 * 1024;
@@ -150,6 +150,10 @@ export class GatherForwarder implements OnApplicationShutdown {
 
   /** After the public listener has closed, so no proxied call still in flight loses its socket. */
   onApplicationShutdown(): void {
+    // Closing the pool is not Gather sending a stray body.
+    for (const sockets of Object.values(this.agent.freeSockets)) {
+      for (const socket of sockets ?? []) endStrayBodyWatch(socket);
+    }
     this.agent.destroy();
   }
 
@@ -218,6 +222,7 @@ export class GatherForwarder implements OnApplicationShutdown {
         return;
       }
       const id = usableRequestId(readGatherError(body).requestId) ?? headerId;
+      if (call.req.method === 'HEAD' && this.refusedStrayBody(call)) return;
       if (!this.head(call, status, proxyRes.headers, id, body.length)) return;
       res.end(body);
       if (call.req.method === 'HEAD') this.closeOnStrayBody(call);
@@ -232,7 +237,13 @@ export class GatherForwarder implements OnApplicationShutdown {
     headerId: string | undefined,
   ): void {
     const { res } = call;
-    if (res.headersSent || res.destroyed || !this.head(call, status, proxyRes.headers, headerId)) {
+    const bodyless = status === 204 || status === 304 || call.req.method === 'HEAD';
+    if (
+      res.headersSent ||
+      res.destroyed ||
+      (bodyless && this.refusedStrayBody(call)) ||
+      !this.head(call, status, proxyRes.headers, headerId)
+    ) {
       proxyRes.destroy();
       return;
     }
@@ -244,9 +255,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       const body = proxyRes.read() as Buffer | null;
       res.end(body ?? undefined);
       // Only an answer without a body pays for more than this check.
-      if (body === null && (status === 204 || status === 304 || call.req.method === 'HEAD')) {
-        this.closeOnStrayBody(call);
-      }
+      if (body === null && bodyless) this.closeOnStrayBody(call);
       return;
     }
     // An event stream opens in the browser now, not with its first event (EventSource `open`).
@@ -291,14 +300,31 @@ export class GatherForwarder implements OnApplicationShutdown {
     proxyRes.pipe(res);
   }
 
+  /**
+   * Before a bodyless answer goes to the browser: bytes that came with it have already made Node
+   * drop Gather's connection (see droppedForStrayBytes), and the browser gets 502 instead of the
+   * head. True when it did.
+   */
+  private refusedStrayBody(call: ProxyCall): boolean {
+    if (!droppedForStrayBytes(call.upstreamSocket)) return false;
+    this.strayBody(call.requestId, call.trace.traceId);
+    this.fail(call, new BffError('BAD_GATEWAY'));
+    return true;
+  }
+
   /** After a bodyless answer went to the browser (see watchForStrayBody). */
   private closeOnStrayBody(call: ProxyCall): void {
     if (!call.upstreamSocket) return;
+    // The ids only: the watch may wait in the pool long after the call is done.
     const { requestId } = call;
     const { traceId } = call.trace;
     watchForStrayBody(call.upstreamSocket, call.req.socket, () =>
-      this.logger.warn({ requestId, traceId }, 'Gather sent a body after a bodyless answer'),
+      this.strayBody(requestId, traceId),
     );
+  }
+
+  private strayBody(requestId: string, traceId: string): void {
+    this.logger.warn({ requestId, traceId }, 'Gather sent a body after a bodyless answer');
   }
 
   /**

@@ -61,3 +61,11 @@ export interface EarlyCount {
   /** Settles when the count is done: with its refusal (429, 503), or undefined. */
   readonly outcome: Promise<Error | undefined>;
 }
+
+/**
+ * Whose share of the body budget a call's upload counts against: the session's principal, known
+ * by the time the body is read (docs/architecture.md, "One proxied request").
+ */
+export function uploaderOf(call: ProxyCall): string {
+  return call.user?.principal ?? '';
+}

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkRequestOrigin } from '../auth/request-origin';
 import type { AppConfig } from '../config/config.schema';
-import { BODY_IDLE_MS } from '../http/body-idle';
+import { BODY_IDLE_MS, BODY_MIN_BYTES_PER_SECOND, BODY_RATE_GRACE_MS } from '../http/body-idle';
 import { requestLogLevel } from '../http/envelope';
 import { BffError } from '../http/error-codes';
 import { GatherKeys } from '../keys/gather-keys.service';
@@ -19,7 +19,7 @@ import { compileRules } from './allow-list';
 import { GatherForwarder } from './gather-forwarder';
 import { BodyBudget, readBody, type BodyLimits } from './request-body';
 import { assertForwardedMethod, upstreamTarget } from './path-policy';
-import type { ProxyCall } from './proxy-call';
+import { uploaderOf, type ProxyCall } from './proxy-call';
 import type { Principal } from '../session/principal';
 
 /** One check of the proxied path: refuses by throwing a BffError, else fills in `call`. */
@@ -48,11 +48,20 @@ export class ProxyPipeline {
   ) {
     const allowedOrigins = new Set(config.get('server.allowedOrigins', { infer: true }));
     const allowList = compileRules(config.get('proxy', { infer: true }).allow);
-    const { maxBodyBytes, maxBufferedBytes } = config.get('proxy', { infer: true });
+    const { maxBodyBytes, maxBufferedBytes, maxBufferedBytesPerUser } = config.get('proxy', {
+      infer: true,
+    });
     const body: BodyLimits = {
       maxBytes: maxBodyBytes,
       idleMs: BODY_IDLE_MS,
-      budget: new BodyBudget(maxBufferedBytes),
+      minBytesPerSecond: BODY_MIN_BYTES_PER_SECOND,
+      rateGraceMs: BODY_RATE_GRACE_MS,
+      // By default an eighth of the whole, and room for at least one body of the largest size
+      // (docs/configuration.md, "Proxy").
+      budget: new BodyBudget(
+        maxBufferedBytes,
+        maxBufferedBytesPerUser ?? Math.max(maxBodyBytes, Math.floor(maxBufferedBytes / 8)),
+      ),
     };
 
     const refuseUnforwardedMethod: Step = (call) => assertForwardedMethod(call.req.method ?? '');
@@ -116,7 +125,7 @@ export class ProxyPipeline {
       );
     };
     const readRequestBody: Step = (call) =>
-      readBody(call.req, call.res, body)?.then((read) => {
+      readBody(call.req, call.res, body, uploaderOf(call))?.then((read) => {
         call.body = read;
       });
 

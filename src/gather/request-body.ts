@@ -1,25 +1,45 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { watchBodyIdle } from '../http/body-idle';
 import { BffError } from '../http/error-codes';
+import { rateLimited } from '../rate-limit/rate-limited';
+
+/** A user over their share is told to try again once their slowest upload has had to move on. */
+const SHARE_RETRY_AFTER_SECONDS = 10;
 
 /**
- * What all buffered request bodies may hold together. Bodies are reserved when they start (their
- * declared length) or as they grow (chunked), and released when their exchange ends, so slow or
- * stalled uploads cannot hold more memory than this however many arrive.
+ * What buffered request bodies may hold: all together (`maxBytes`), and one user's together
+ * (`maxPerUser`), so one user's uploads in progress never leave the others no room
+ * (docs/contract.md, "Uploads"). Bodies are reserved when they start (their declared length) or
+ * as they grow (chunked), and released when their exchange ends.
  */
 export class BodyBudget {
   private held = 0;
+  /** Only users holding something: an entry goes when its last upload ends. */
+  private readonly heldBy = new Map<string, number>();
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxPerUser: number,
+  ) {}
 
-  reserve(bytes: number): boolean {
-    if (this.held + bytes > this.maxBytes) return false;
+  /** Undefined when reserved; else why not: 429 past the user's share, 503 when all is held. */
+  reserve(user: string, bytes: number): BffError | undefined {
+    const mine = this.heldBy.get(user) ?? 0;
+    if (mine + bytes > this.maxPerUser) return rateLimited(SHARE_RETRY_AFTER_SECONDS);
+    if (this.held + bytes > this.maxBytes) {
+      return new BffError('SERVICE_UNAVAILABLE', 'Too many uploads in progress');
+    }
     this.held += bytes;
-    return true;
+    this.heldBy.set(user, mine + bytes);
+    return undefined;
   }
 
-  release(bytes: number): void {
+  release(user: string, bytes: number): void {
+    if (bytes === 0) return;
     this.held -= bytes;
+    const left = (this.heldBy.get(user) ?? 0) - bytes;
+    if (left > 0) this.heldBy.set(user, left);
+    else this.heldBy.delete(user);
   }
 }
 
@@ -28,21 +48,25 @@ export interface BodyLimits {
   readonly maxBytes: number;
   /** Longest silence inside a body before 408. */
   readonly idleMs: number;
+  /** Slowest average rate a body may keep once it has been open `rateGraceMs`, before 408. */
+  readonly minBytesPerSecond: number;
+  readonly rateGraceMs: number;
   readonly budget: BodyBudget;
 }
 
 /**
- * Reads the request body into memory. Buffered rather than streamed so that a request refused
- * by Gather's 401 can be replayed once with a reloaded key, and an oversized body is refused
- * before Gather sees any of it. Written by hand because neither raw-body nor Node bounds the
- * silence inside a body or the memory of all bodies together (docs/contract.md, "Error codes":
- * 408, 413, 503). Undefined, not a promise, for a request that declares no body (most calls:
- * nothing to wait for); the reservation is released when `res` closes.
+ * Reads the request body of `user`'s request into memory. Buffered rather than streamed so that
+ * a request refused by Gather's 401 can be replayed once with a reloaded key, and an oversized
+ * body is refused before Gather sees any of it. Written by hand because neither raw-body nor Node
+ * bounds the silence inside a body, its rate, or the memory of all bodies together
+ * (docs/contract.md, "Uploads"). Undefined, not a promise, for a request that declares no body
+ * (most calls: nothing to wait for); the reservation is released when `res` closes.
  */
 export function readBody(
   req: IncomingMessage,
   res: ServerResponse,
   limits: BodyLimits,
+  user: string,
 ): Promise<Buffer> | undefined {
   const declared = req.headers['content-length'];
   if (declared === undefined && req.headers['transfer-encoding'] === undefined) return undefined;
@@ -51,15 +75,15 @@ export function readBody(
     return Promise.reject(new BffError('PAYLOAD_TOO_LARGE'));
   }
   let reserved = 0;
-  const reserve = (bytes: number): boolean => {
-    if (!limits.budget.reserve(bytes)) return false;
-    reserved += bytes;
-    return true;
+  const reserve = (bytes: number): BffError | undefined => {
+    const refused = limits.budget.reserve(user, bytes);
+    if (refused === undefined) reserved += bytes;
+    return refused;
   };
-  res.once('close', () => limits.budget.release(reserved));
-  if (length !== undefined && !reserve(length)) {
-    return Promise.reject(new BffError('SERVICE_UNAVAILABLE', 'Too many uploads in progress'));
-  }
+  res.once('close', () => limits.budget.release(user, reserved));
+  const refused = length === undefined ? undefined : reserve(length);
+  if (refused) return Promise.reject(refused);
+  const openedAt = Date.now();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -75,8 +99,13 @@ export function readBody(
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limits.maxBytes) return finish(new BffError('PAYLOAD_TOO_LARGE'));
-      if (length === undefined && !reserve(chunk.length)) {
-        return finish(new BffError('SERVICE_UNAVAILABLE', 'Too many uploads in progress'));
+      const grown = length === undefined ? reserve(chunk.length) : undefined;
+      if (grown) return finish(grown);
+      // A trickle that never pauses long enough for the idle rule would hold its reservation
+      // for as long as it likes.
+      const openMs = Date.now() - openedAt;
+      if (openMs > limits.rateGraceMs && size * 1000 < limits.minBytesPerSecond * openMs) {
+        return finish(new BffError('REQUEST_TIMEOUT'));
       }
       chunks.push(chunk);
     };

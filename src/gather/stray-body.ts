@@ -10,21 +10,33 @@ const WATCH = Symbol('strayBodyWatch');
 type Watched = Socket & { [WATCH]?: () => void };
 
 /**
+ * Whether Node has dropped Gather's connection over bytes that came after a bodyless answer:
+ * its parser destroys a connection that goes on with a response nobody asked for, and its agent
+ * one with bytes pending, sometimes without reading them. Gather closing the connection, the
+ * ordinary way it ends, ends its read side first.
+ */
+export function droppedForStrayBytes(upstream: Socket | undefined): boolean {
+  return upstream !== undefined && upstream.destroyed && !upstream.readableEnded;
+}
+
+/**
  * After a bodyless answer (204, 304, HEAD) went to the browser on `browser`: any byte on
  * Gather's connection before it carries another request is a body that answer may not have,
  * come too late for a 502, so the browser's connection is closed (docs/contract.md, "Headers
  * to the browser"). Node destroys a pooled connection that receives anything, or that Gather
- * closes; only the bytes read tell the two apart.
+ * closes; the bytes read, or a read side Gather never ended, tell the two apart.
  */
 export function watchForStrayBody(upstream: Socket, browser: Socket, onStray: () => void): void {
   endStrayBodyWatch(upstream);
-  if (upstream.destroyed) return;
+  if (upstream.destroyed) {
+    if (droppedForStrayBytes(upstream)) strayCame(browser, onStray);
+    return;
+  }
   const readBefore = upstream.bytesRead;
   const onClose = (): void => {
     (upstream as Watched)[WATCH] = undefined;
-    if (upstream.bytesRead === readBefore) return;
-    onStray();
-    closeBrowserConnection(browser);
+    if (upstream.bytesRead === readBefore && !droppedForStrayBytes(upstream)) return;
+    strayCame(browser, onStray);
   };
   upstream.once('close', onClose);
   (upstream as Watched)[WATCH] = onClose;
@@ -36,6 +48,11 @@ export function endStrayBodyWatch(upstream: Socket): void {
   if (onClose === undefined) return;
   (upstream as Watched)[WATCH] = undefined;
   upstream.off('close', onClose);
+}
+
+function strayCame(browser: Socket, onStray: () => void): void {
+  onStray();
+  closeBrowserConnection(browser);
 }
 
 /** Closes a browser's connection now if idle, else once the answer being written on it is out. */

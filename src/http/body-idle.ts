@@ -5,6 +5,14 @@ import { BffError } from './error-codes';
 export const BODY_IDLE_MS = 10_000;
 
 /**
+ * Slowest average rate of a request body once it has been open BODY_RATE_GRACE_MS
+ * (docs/contract.md, "Uploads"): far below any real link, far above a trickle meant to hold a
+ * reservation.
+ */
+export const BODY_MIN_BYTES_PER_SECOND = 1024;
+export const BODY_RATE_GRACE_MS = 10_000;
+
+/**
  * The one idle timer for request bodies: calls `onIdle` with 408 REQUEST_TIMEOUT once `req` has
  * sent nothing for `idleMs`, counted from now and again from every chunk. Returns the function
  * that stops the watch (called when the body is done, or given up).

@@ -19,8 +19,9 @@ function closeAfterAnswer(_req: IncomingMessage, res: ServerResponse): void {
 
 /**
  * Drains one HTTP server (docs/contract.md, "Shutdown"): the listener stays open, every answer
- * not begun yet carries `Connection: close`, keep-alive connections are closed as soon as they
- * are idle, and the drain ends when no connection is left, or at the grace, cutting the rest.
+ * not begun yet carries `Connection: close`, keep-alive connections (and those that have sent
+ * nothing yet) are closed as soon as they are idle, and the drain ends when no connection is
+ * left, or at the grace, cutting the rest.
  * Connections are tracked, not requests, so nothing runs per request until a drain begins.
  */
 export class ServerDrain {
@@ -53,14 +54,25 @@ export class ServerDrain {
         resolve(outcome);
       };
       // An answer whose head went out before the drain leaves its connection open and idle.
-      const poll = setInterval(() => server.closeIdleConnections(), DRAIN_POLL_MS);
+      const poll = setInterval(() => this.closeIdle(), DRAIN_POLL_MS);
       const grace = setTimeout(() => {
         for (const socket of sockets) socket.destroy();
         finish('cut');
       }, graceMs);
       this.onEmpty = () => finish('idle');
-      server.closeIdleConnections();
+      this.closeIdle();
       if (sockets.size === 0) finish('idle');
     });
+  }
+
+  /**
+   * Closes the connections with nothing to answer: idle keep-alive ones, and ones that have not
+   * sent a byte yet (a browser's preconnect), which Node's `closeIdleConnections` leaves open.
+   */
+  private closeIdle(): void {
+    this.server.closeIdleConnections();
+    for (const socket of this.sockets) {
+      if (socket.bytesRead === 0 && !(socket as ServerSocket)._httpMessage) socket.destroy();
+    }
   }
 }

@@ -29,10 +29,25 @@ function rawEnvelope(err: BffError): string {
   ].join('\r\n');
 }
 
-function answerExpectationFailed(req: IncomingMessage, res: ServerResponse): void {
+/** The envelope for a request refused at the door, ending its connection. */
+function answerAtTheDoor(req: IncomingMessage, res: ServerResponse, err: BffError): void {
   res.setHeader('Connection', 'close');
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-  sendError(res, assignRequestId(req, res), new BffError('EXPECTATION_FAILED'));
+  sendError(res, assignRequestId(req, res), err);
+}
+
+function answerExpectationFailed(req: IncomingMessage, res: ServerResponse): void {
+  answerAtTheDoor(req, res, new BffError('EXPECTATION_FAILED'));
+}
+
+/**
+ * Answers 400 to an HTTP/1.1 request without `Host` (RFC 9112, 3.2), which Node, left to itself,
+ * refuses with a bare 400 of its own (see installServerErrorHooks). True when it answered.
+ */
+function refusedMissingHost(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.headers.host !== undefined || req.httpVersion !== '1.1') return false;
+  answerAtTheDoor(req, res, new BffError('BAD_REQUEST', 'A Host header is required'));
+  return true;
 }
 
 /**
@@ -40,7 +55,7 @@ function answerExpectationFailed(req: IncomingMessage, res: ServerResponse): voi
  * handlers: on HTTP/1.0, or beside `100-continue` (Node then sent 100 Continue). True when it
  * answered.
  */
-export function refusedExpectation(req: IncomingMessage, res: ServerResponse): boolean {
+function refusedExpectation(req: IncomingMessage, res: ServerResponse): boolean {
   const expect = req.headers.expect;
   if (expect === undefined || expect.trim().toLowerCase() === '100-continue') return false;
   answerExpectationFailed(req, res);
@@ -48,11 +63,23 @@ export function refusedExpectation(req: IncomingMessage, res: ServerResponse): b
 }
 
 /**
+ * What every request listener of a server with installServerErrorHooks runs first: the refusals
+ * Node would otherwise make itself, in a bare answer. True when it answered.
+ */
+export function refusedAtTheDoor(req: IncomingMessage, res: ServerResponse): boolean {
+  return refusedMissingHost(req, res) || refusedExpectation(req, res);
+}
+
+/**
  * Requests that never reach Express still get the envelope: what Node's parser rejects
  * (control characters, malformed request lines, headers too slow: 408), CONNECT, which Node
- * routes to its own event, and an `Expect` other than `100-continue` (417).
+ * routes to its own event, an `Expect` other than `100-continue` (417), and an HTTP/1.1 request
+ * without `Host` (400), which Node is told to let through for refusedAtTheDoor to answer.
  */
 export function installServerErrorHooks(server: Server): void {
+  // A createServer option that Node reads from the server on every request; Nest creates the
+  // server, so it is set here.
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -106,7 +133,7 @@ export function routeAheadOfExpress(
   ) => void)[];
   server.removeAllListeners('request');
   const route = (req: IncomingMessage, res: ServerResponse): void => {
-    if (refusedExpectation(req, res)) return;
+    if (refusedAtTheDoor(req, res)) return;
     if (req.url?.startsWith(prefix)) handler(req, res);
     else for (const listener of express) listener(req, res);
   };

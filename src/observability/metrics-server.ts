@@ -14,7 +14,7 @@ import type { AppConfig } from '../config/config.schema';
 import { BffError } from '../http/error-codes';
 import { sendError } from '../http/envelope';
 import { assignRequestId } from '../http/request-id';
-import { installServerErrorHooks, refusedExpectation } from '../http/server-hooks';
+import { installServerErrorHooks, refusedAtTheDoor } from '../http/server-hooks';
 import { AdminSessions } from './admin-sessions';
 import { Metrics } from './metrics.service';
 
@@ -53,7 +53,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     if (this.port === 0) return;
     const server = createServer((req, res) => {
-      if (!refusedExpectation(req, res)) void this.handle(req, res);
+      if (!refusedAtTheDoor(req, res)) void this.handle(req, res);
     });
     // The same envelope as the public listener for what Node itself refuses.
     installServerErrorHooks(server);

@@ -331,6 +331,42 @@ describe('Gather misbehaving (docs/contract.md, "Headers to the browser", "Error
     },
   );
 
+  const SMUGGLED = 'HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled';
+  it.each<[string, string, string, boolean]>([
+    ['a 204', 'GET', 'HTTP/1.1 204 No Content\r\n\r\n', false],
+    ['a 304', 'GET', 'HTTP/1.1 304 Not Modified\r\n\r\n', false],
+    ['its answer to HEAD', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', false],
+    ['a 204, in a write of its own', 'GET', 'HTTP/1.1 204 No Content\r\n\r\n', true],
+    [
+      'its answer to HEAD, in a write of its own',
+      'HEAD',
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n',
+      true,
+    ],
+  ])(
+    "answers 502 or closes the browser's connection when Gather sends a whole response along with %s",
+    async (_what, method, head, apart) => {
+      behave = (s) => {
+        if (!apart) return void s.write(head + SMUGGLED);
+        s.write(head);
+        setImmediate(() => s.write(SMUGGLED));
+      };
+      const browser = openRaw(t.url, rawRequest(method, '/api/gather/x'), GATHER_TIMEOUT_MS);
+      const answer = await browser.answer;
+      expect(answer.text).not.toContain('smuggled');
+      expect(answer.text.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
+      const { status, body } = parseRawAnswer(answer.text);
+      if (status === 502) {
+        if (method !== 'HEAD') {
+          expect(JSON.parse(body)).toMatchObject({ error: { code: 'BAD_GATEWAY' } });
+        }
+      } else {
+        // Closed by the BFF, not left open until the test gave up at GATHER_TIMEOUT_MS.
+        expect(answer.closedAfterMs).toBeDefined();
+      }
+    },
+  );
+
   it('lets the answer the browser is then waiting for finish first, then closes its connection', async () => {
     // The browser's next request is still sending its body when the stray body comes: its
     // answer has not begun, and goes out with Connection: close.

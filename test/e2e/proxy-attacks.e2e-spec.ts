@@ -279,23 +279,24 @@ describe('ANY /api/gather/* under attack', () => {
       return { socket, answer, openedAt: Date.now() };
     };
 
-    it('refuses uploads past the shared buffer budget with 503, and forwards nothing', async () => {
-      // Three stalled 1000-byte uploads fill the 3072-byte budget; the fourth does not fit.
-      const stalled = [1, 2, 3].map(() => open(`${head('Content-Length: 1000\r\n')}\r\nx`));
+    it("refuses a user's uploads past their share of the buffer budget with 429, and forwards nothing", async () => {
+      // With a 1024-byte body limit and a 3072-byte budget, a user's share is one whole body.
+      const stalled = open(`${head('Content-Length: 1000\r\n')}\r\nx`);
       await new Promise((r) => setTimeout(r, 300));
       const refused = await call({
         method: 'PUT',
         path: '/api/gather/uploads',
         body: 'z'.repeat(1000),
       });
-      expect(refused.status).toBe(503);
-      expect(refused.json<Envelope>().error.code).toBe('SERVICE_UNAVAILABLE');
-      for (const s of stalled) s.socket.destroy();
-      await Promise.all(stalled.map((s) => s.answer));
-      // Released once those connections are gone.
-      const ok = await call({ method: 'GET', path: '/api/gather/questions' });
+      expect(refused.status).toBe(429);
+      expect(refused.json<Envelope>().error.code).toBe('RATE_LIMITED');
+      expect(refused.headers['retry-after']).toBe('10');
+      stalled.socket.destroy();
+      await stalled.answer;
+      // Released once that connection is gone.
+      const ok = await call({ method: 'PUT', path: '/api/gather/uploads', body: 'z'.repeat(1000) });
       expect(ok.status).toBe(200);
-      expect(fake.requests.every((r) => r.method === 'GET')).toBe(true);
+      expect(fake.requests.map((r) => r.body.length)).toEqual([1000]);
     });
 
     it('answers 408 REQUEST_TIMEOUT after 10 s of silence in a body or in the headers', async () => {

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { Agent, type ServerResponse } from 'node:http';
+import { createConnection } from 'node:net';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
 import { get, idleSocketOf, send, type Envelope } from '../support/http';
@@ -118,6 +120,22 @@ describe('graceful shutdown on SIGTERM and SIGINT', () => {
     // Gather's request was aborted with the browser's, not left running.
     await until(() => held.cut());
     expect(app.output()).toContain('"outcome":"cut"');
+  });
+
+  it('closes a connection that has not sent a request yet (a preconnect) and drains', async () => {
+    // Left open, the preconnect would hold the drain to this grace, and end it as `cut`.
+    const { app } = await start(20);
+    const { port, hostname } = new URL(app.url);
+    const preconnect = createConnection(Number(port), hostname);
+    preconnect.on('error', () => undefined);
+    await once(preconnect, 'connect');
+    const closed = once(preconnect, 'close');
+
+    app.process.kill('SIGTERM');
+
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    await closed;
+    expect(app.output()).toContain('"outcome":"idle","msg":"drained"');
   });
 
   it('exits 0 at once on SIGINT when nothing is in flight', async () => {

@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
-import { UUID } from '../support/http';
+import { parseRawAnswer, UUID, type Envelope } from '../support/http';
 
 /** Longest wait for the BFF to answer and close; far above what a refusal takes. */
 const CLOSE_WITHIN_MS = 5000;
@@ -172,6 +172,33 @@ describe('request smuggling over a raw socket', () => {
     expect(answer.match(/^HTTP\/1\.1 \d{3}/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 401']);
     expect(fake.requests).toHaveLength(1);
     expect(fake.requests[0]!.body.toString()).toBe('{}');
+  });
+
+  it.each([
+    [
+      'an HTTP/1.1 request without Host on the proxied path',
+      () =>
+        `GET /api/gather/questions HTTP/1.1\r\nOrigin: ${TEST_ORIGIN}\r\nX-CSRF: 1\r\nCookie: ${cookie}\r\n\r\n`,
+    ],
+    [
+      'an HTTP/1.1 request without Host on an /auth route',
+      () => `GET /auth/me HTTP/1.1\r\nCookie: ${cookie}\r\n\r\n`,
+    ],
+    ['a malformed request line', () => `GET /api/gather/questions HTTP/1.1 x\r\n${spa()}\r\n`],
+    [
+      "headers over Node's size limit",
+      () => `GET /api/gather/questions HTTP/1.1\r\n${spa()}X-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+    ],
+  ])('answers %s, which Node itself refuses, with the 400 envelope', async (_what, bytes) => {
+    const answer = parseRawAnswer(await exchange(bytes()));
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    const env = JSON.parse(answer.body) as Envelope;
+    expect(env.error.code).toBe('BAD_REQUEST');
+    expect(env.meta.requestId).toMatch(UUID);
+    expect(answer.headers['x-request-id']).toBe(env.meta.requestId);
+    expect(answer.headers.connection).toBe('close');
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('still serves after every refusal', async () => {

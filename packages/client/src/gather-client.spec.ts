@@ -135,6 +135,67 @@ describe('createGatherClient: what it sends', () => {
     expect(calls).toEqual([]);
   });
 
+  it.each([
+    '/%2e%2e/%2e%2e/auth/sessions/abc',
+    '/..',
+    '/../auth/sessions/abc',
+    '/./auth',
+    '/x/.',
+    '/%2E%2e/auth',
+    '/.%2e/auth',
+    '/%2E./auth',
+    '/%2e/auth',
+    '/..;/auth',
+    '/.;x/auth',
+    '/%2e%2e;jsessionid=1/auth',
+    '/x\\..\\auth',
+    '/x%5c..%5Cauth',
+  ])(
+    'refuses %s, which fetch or a server could resolve out of its place, before sending anything',
+    async (path) => {
+      const { fetch, calls } = stubFetch();
+      const c = client(fetch);
+      await expect(c.gather(path, { method: 'DELETE' })).rejects.toThrow(/dot segments|backslash/);
+      await expect(c.request(path)).rejects.toThrow(TypeError);
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it('keeps dots that are not whole segments', async () => {
+    const { fetch, calls } = stubFetch(json(200, {}), json(200, {}));
+    const c = client(fetch);
+    await c.gather('/files/report.v2.json');
+    await c.gather('/x/...', { query: { q: '../..' } });
+    expect(calls.map((call) => call.url)).toEqual([
+      '/api/gather/files/report.v2.json',
+      '/api/gather/x/...?q=..%2F..',
+    ]);
+  });
+
+  it('refuses a gather path that does not start with "/"', async () => {
+    const { fetch, calls } = stubFetch();
+    await expect(client(fetch).gather('questions')).rejects.toThrow(TypeError);
+    expect(calls).toEqual([]);
+  });
+
+  it.each(['..', '.'])(
+    'refuses the session id %s, which would end at another route',
+    async (id) => {
+      const { fetch, calls } = stubFetch();
+      await expect(client(fetch).endSession(id)).rejects.toThrow(TypeError);
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['%2e%2e', '/auth/sessions/%252e%252e'],
+    ['a/../b', '/auth/sessions/a%2F..%2Fb'],
+  ])('sends the session id %s as one encoded segment', async (id, url) => {
+    const { fetch, calls } = stubFetch(new Response(null, { status: 204 }));
+    await client(fetch).endSession(id);
+    expect(calls.map((call) => call.url)).toEqual([url]);
+  });
+
   it('calls the global fetch on the global object when none is given', async () => {
     const original = globalThis.fetch;
     const seen: unknown[] = [];

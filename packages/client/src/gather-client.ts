@@ -90,10 +90,22 @@ export interface GatherClient {
 
 const clock = (): number => globalThis.performance?.now() ?? Date.now();
 
+/**
+ * A segment that fetch (`.`, `..` and their `%2e` spellings, per the URL standard) or a server
+ * (`..;`, `.;x`) resolves against its neighbours, or a backslash, which some servers take for
+ * `/`: either would send the call, with `X-CSRF`, to another route than the one named.
+ */
+const CLIMBING = /(^|\/)(\.|%2e){1,2}(;[^/]*)?(\/|$)|\\|%5c/i;
+
 function buildUrl(baseUrl: string, path: string, query: RequestOptions['query']): string {
   // Relative paths only: the session cookie and X-CSRF must never go to another origin.
   if (!path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\')) {
     throw new TypeError(`path must start with a single "/": ${JSON.stringify(path)}`);
+  }
+  if (CLIMBING.test(path.split(/[?#]/, 1)[0] as string)) {
+    throw new TypeError(
+      `path must not hold dot segments (".", "..", raw or percent-encoded) or a backslash: ${JSON.stringify(path)}`,
+    );
   }
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query ?? {})) {
@@ -220,7 +232,12 @@ export function createGatherClient(options: GatherClientOptions = {}): GatherCli
 
   return {
     request,
-    gather: (path, req) => request(`/api/gather${path}`, req),
+    gather: (path, req) => {
+      if (!path.startsWith('/')) {
+        return Promise.reject(new TypeError(`path must start with "/": ${JSON.stringify(path)}`));
+      }
+      return request(`/api/gather${path}`, req);
+    },
     login: (username, password, call = {}) =>
       data('/auth/login', { ...call, method: 'POST', json: { username, password } }),
     me: (call = {}) => data('/auth/me', call),
