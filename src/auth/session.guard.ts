@@ -1,9 +1,11 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
 import { ProviderRecheck } from '../session/provider-recheck';
 import { SessionService } from '../session/session.service';
 import { requestIdOf } from '../http/request-id';
+import { isPublic } from '../http/route-declarations';
 import type { SessionUser } from '../session/session-user';
 
 declare global {
@@ -18,15 +20,20 @@ declare global {
   }
 }
 
-/** Lets a request through only with a valid session, and exposes its user as `req.user`. */
+/**
+ * Lets a request through only with a valid session, and exposes its user as `req.user`. Global
+ * (AuthModule): every Nest route but those declared `@Public()`.
+ */
 @Injectable()
 export class SessionGuard implements CanActivate {
   constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(SessionService) private readonly sessions: SessionService,
     @Inject(ProviderRecheck) private readonly recheck: ProviderRecheck,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (isPublic(this.reflector, [context.getHandler(), context.getClass()])) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const user = this.sessions.currentUser(req);
