@@ -7,10 +7,10 @@ import { BffError } from '../http/error-codes';
 import { Metrics } from '../observability/metrics.service';
 import { sessionCookiePolicy } from './cookie-policy';
 import { sessionIdReader } from './session-cookie';
-import { ProviderRecheck } from './provider-recheck';
 import { SessionStore } from './session-store';
 import type { Principal } from './principal';
-import { liveUser, type SignedInUser } from './session-user';
+import type { SignedInUser } from './session-user';
+import { SessionValidity } from './session-validity';
 
 /**
  * The session check of the proxied path: verify the signed cookie, read the store once, restart
@@ -20,7 +20,6 @@ import { liveUser, type SignedInUser } from './session-user';
 @Injectable()
 export class SessionLookup {
   private readonly sessionId: (cookieHeader: string | undefined) => string | undefined;
-  private readonly absoluteMs: number;
   /** `Set-Cookie` that expires the cookie, built once. */
   private readonly expiredCookie: string;
 
@@ -28,12 +27,11 @@ export class SessionLookup {
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionStore) private readonly store: SessionStore,
     @Inject(Metrics) private readonly metrics: Metrics,
-    @Inject(ProviderRecheck) private readonly recheck: ProviderRecheck,
+    @Inject(SessionValidity) private readonly validity: SessionValidity,
   ) {
     const settings = config.get('session', { infer: true });
     const cookie = sessionCookiePolicy(settings);
     this.sessionId = sessionIdReader(cookie.name, settings.secrets);
-    this.absoluteMs = settings.absoluteTimeoutSeconds * 1000;
     this.expiredCookie = serialize(cookie.name, '', { ...cookie.options, expires: new Date(0) });
   }
 
@@ -56,21 +54,18 @@ export class SessionLookup {
     if (known !== undefined) expected?.(known);
     const data = await this.store.lookup(sid);
     if (data === null) throw new BffError('UNAUTHORIZED');
-    const now = Date.now();
-    const user = liveUser(data, this.absoluteMs, now);
-    if (user === undefined) {
-      // Past its absolute timeout: removed now rather than left to idle out.
-      this.store.destroy(sid, () => undefined);
-      this.metrics.sessionEnded('absolute');
-      res.setHeader('Set-Cookie', this.expiredCookie);
-      throw new BffError('UNAUTHORIZED');
-    }
-    // A number comparison for every session that has no refresh token or is not due.
-    if (this.recheck.isDue(data, now) && !(await this.recheck.check(sid, data, requestId))) {
-      res.setHeader('Set-Cookie', this.expiredCookie);
+    let verdict = this.validity.verdict(sid, data, requestId, Date.now());
+    if (verdict instanceof Promise) verdict = await verdict;
+    if (typeof verdict === 'string') {
+      if (verdict === 'absolute') {
+        // Removed now rather than left to idle out.
+        this.store.destroy(sid, () => undefined);
+        this.metrics.sessionEnded('absolute');
+      }
+      if (verdict !== 'none') res.setHeader('Set-Cookie', this.expiredCookie);
       throw new BffError('UNAUTHORIZED');
     }
     this.store.keepAlive(sid, data);
-    return user;
+    return verdict;
   }
 }
