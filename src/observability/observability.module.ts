@@ -5,20 +5,21 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
+import { AdminRoutes } from '../http/admin-routes';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { Metrics } from './metrics.service';
 import { MetricsServer } from './metrics-server';
 import { Readiness } from './readiness';
 
 /**
- * Owns metrics (the registry, the HTTP request histogram, the private `/metrics` listener) and
- * the readiness registry. Global, so any module can count into `Metrics` or register a
- * readiness check without importing it; it imports no feature module, so none of them cycles.
+ * Owns metrics (the registry, the HTTP request histogram, the private `/metrics` listener, which
+ * mounts the admin routes), the readiness registry and the admin route registry. Global, so any module can count into `Metrics`, register a
+ * readiness check or an admin route without importing it; it imports no feature module, so none of them cycles.
  */
 @Global()
 @Module({
-  providers: [Metrics, MetricsServer, Readiness, HttpMetricsMiddleware],
-  exports: [Metrics, Readiness],
+  providers: [Metrics, MetricsServer, Readiness, AdminRoutes, HttpMetricsMiddleware],
+  exports: [Metrics, Readiness, AdminRoutes],
 })
 export class ObservabilityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
-import { AdminSessions } from '../observability/admin-sessions';
 import { Metrics } from '../observability/metrics.service';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import type { RedisClient } from '../redis/redis-client';
@@ -11,7 +10,7 @@ import { SessionStoreReadiness } from './session-readiness';
 import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
 import { ProviderRecheck } from './provider-recheck';
-import { SessionAdmin } from './session-admin';
+import { SessionAdminRoutes } from './session-admin';
 import { SessionEvents } from './session-events';
 import { SessionStore } from './session-store';
 import { UserSessions } from './user-sessions.service';
@@ -51,18 +50,11 @@ import { UserSessions } from './user-sessions.service';
     SessionService,
     SessionEvents,
     UserSessions,
-    { provide: AdminSessions, useClass: SessionAdmin },
+    SessionAdminRoutes,
     ProviderRecheck,
     SessionLookup,
     SessionStoreReadiness,
   ],
-  exports: [
-    SessionStore,
-    SessionService,
-    SessionLookup,
-    UserSessions,
-    AdminSessions,
-    ProviderRecheck,
-  ],
+  exports: [SessionStore, SessionService, SessionLookup, UserSessions, ProviderRecheck],
 })
 export class SessionModule {}
