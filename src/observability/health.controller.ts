@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { BffError } from '../http/error-codes';
-import { Readiness } from './readiness';
+import { Readiness } from '../http/readiness';
 
 /** Liveness and readiness probes (docs/contract.md, "Health and metrics"). */
 @Controller()

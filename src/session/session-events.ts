@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SessionData } from 'express-session';
-import { audit, type AuditEvent } from '../observability/audit';
+import { audit, type AuditEvent } from '../audit/audit';
 import {
   Metrics,
   type SessionEndReason,

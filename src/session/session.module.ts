@@ -4,9 +4,9 @@ import type { AppConfig } from '../config/config.schema';
 import { Metrics } from '../observability/metrics.service';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import type { RedisClient } from '../redis/redis-client';
+import { readinessCheck } from '../http/readiness';
 import { MemorySessionStore } from './memory-session.store';
 import { RedisSessionStore } from './redis-session.store';
-import { SessionStoreReadiness } from './session-readiness';
 import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
 import { ProviderRecheck } from './provider-recheck';
@@ -53,7 +53,8 @@ import { UserSessions } from './user-sessions.service';
     SessionAdminRoutes,
     ProviderRecheck,
     SessionLookup,
-    SessionStoreReadiness,
+    // `/readyz` fails while the session store does not answer (docs/contract.md, "Health and metrics").
+    readinessCheck('session-store', SessionStore, (store) => store.ping()),
   ],
   exports: [SessionStore, SessionService, SessionLookup, UserSessions, ProviderRecheck],
 })
