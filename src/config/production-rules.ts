@@ -1,4 +1,4 @@
-import { fingerprint, looksLikeExampleKey } from '../keys/key-format';
+import { fingerprint, looksLikeExampleKey } from './key-format';
 import type { AppConfig } from './config.schema';
 import { isPlaceholderSecret } from './secrets';
 

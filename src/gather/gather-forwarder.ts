@@ -22,7 +22,7 @@ import { sendError } from '../http/envelope';
 import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
-import { audit } from '../observability/audit';
+import { audit } from '../audit/audit';
 import { reportHeaders, writeReport } from '../rate-limit/rate-limit-report';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeVault } from '../../test/fakes/fake-vault';
-import { parseKeyRef } from './key-ref';
+import { parseKeyRef } from '../config/key-ref';
 import { VaultClient, type VaultSettings } from './vault-client';
 import { VaultKeySource } from './vault-key-source';
 import { freePort } from '../../test/support/free-port';

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { createApp } from '../../src/bootstrap';
 import { ConfigError, loadConfig, type Env } from '../../src/config/load-config';
 import { GatherKeys } from '../../src/keys/gather-keys.service';
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { FakeSecretsManager } from '../fakes/fake-secrets-manager';
 import { FakeVault } from '../fakes/fake-vault';
 import { CONFIG_DIR, startTestApp, testEnv, type TestApp } from '../support/start-app';

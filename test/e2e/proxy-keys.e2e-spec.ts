@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { configDirWith } from '../support/config-dir';
 import { tempDir } from '../support/temp-dir';
 import { freePort } from '../support/free-port';
