@@ -5,7 +5,7 @@ import { join, posix, relative } from 'node:path';
 import { loadConfig } from '../src/config/load-config';
 import { FILE_SECRETS } from '../src/config/secret-settings';
 import { variablesTheConfigurationReads } from './support/config-variables';
-import { freePort } from './support/free-port';
+import { freePort } from '../src/http/free-port';
 import { isTree, kustomize, yamlDocuments, type Tree } from './support/kustomize';
 import { startTestApp } from './support/start-app';
 import { tempDir } from './support/temp-dir';

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MetricsServer } from '../../src/observability/metrics-server';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { writeUsersFile } from '../support/session';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { SessionStore } from '../../src/session/session-store';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 

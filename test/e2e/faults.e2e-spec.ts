@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { FakeVault } from '../fakes/fake-vault';
 import { startFakeGather, startRawServer, type FakeGather } from '../fakes/fake-gather';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { openRaw, parseRawAnswer } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';

@@ -8,7 +8,7 @@ import {
   startFakeIdp,
   type FakeIdp,
 } from '../fakes/oidc-provider';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send } from '../support/http';
 import { OidcBrowser, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { signIn, writeUsersFile } from '../support/session';

@@ -5,7 +5,7 @@ import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gat
 import { fingerprint } from '../../src/keys/key-format';
 import { configDirWith } from '../support/config-dir';
 import { tempDir } from '../support/temp-dir';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';

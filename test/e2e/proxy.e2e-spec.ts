@@ -16,7 +16,7 @@ import {
   type RawResponse,
   UUID,
 } from '../support/http';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { until } from '../support/until';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Env } from '../../src/config/load-config';
-import { freePort } from './free-port';
+import { freePort } from '../../src/http/free-port';
 import { signIn } from './session';
 import { testEnv, type TestApp } from './start-app';
 import { until } from './spa';

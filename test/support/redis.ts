@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, type RedisClientType } from 'redis';
 import type { RedisClient } from '../../src/redis/redis-client';
-import { freePort } from './free-port';
+import { freePort } from '../../src/http/free-port';
 import { tempDir } from './temp-dir';
 
 /** The shared Redis the environment runs; tests write only under a prefix of their own. */
