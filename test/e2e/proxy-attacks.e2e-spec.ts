@@ -11,6 +11,7 @@ import {
   UUID,
 } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
+import { SPA_HEADERS } from '../support/spa';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
 /**
@@ -27,7 +28,7 @@ describe('ANY /api/gather/* under attack', () => {
   const call = async (req: RawRequest): Promise<RawResponse> => {
     const res = await send(t.url, {
       ...req,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...req.headers },
+      headers: { ...SPA_HEADERS, cookie, ...req.headers },
     });
     seen.push(JSON.stringify(res.headers), res.text);
     return res;

@@ -5,8 +5,7 @@ import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
 import { get, idleSocketOf, send, type Envelope } from '../support/http';
 import { writeUsersFile } from '../support/session';
-import { TEST_ORIGIN } from '../support/start-app';
-import { until } from '../support/spa';
+import { until, SPA_HEADERS } from '../support/spa';
 
 /** Each test starts the service in a process of its own, which transpiles the sources first. */
 jest.setTimeout(3 * CHILD_START_MS);
@@ -68,7 +67,7 @@ describe('graceful shutdown on SIGTERM and SIGINT', () => {
     });
     return { app, cookie: await signInTo(app, 'ada', 'correct horse battery') };
   };
-  const proxied = (cookie: string) => ({ origin: TEST_ORIGIN, 'x-csrf': '1', cookie });
+  const proxied = (cookie: string) => ({ ...SPA_HEADERS, cookie });
 
   it('answers /readyz 503 at once, closes idle connections, lets a slow proxied call finish with 200 and exits 0', async () => {
     const { app, cookie } = await start(120);
