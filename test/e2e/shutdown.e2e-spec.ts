@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { Agent, type ServerResponse } from 'node:http';
 import { createConnection } from 'node:net';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
+import { CHILD_START_MS, startChildApp, type ChildApp } from '../support/child-app';
 import { get, idleSocketOf, send, type Envelope } from '../support/http';
-import { writeUsersFile } from '../support/session';
+import { writeUsersFile, signIn } from '../support/session';
 import { until, SPA_HEADERS } from '../support/spa';
 
 /** Each test starts the service in a process of its own, which transpiles the sources first. */
@@ -65,7 +65,7 @@ describe('graceful shutdown on SIGTERM and SIGINT', () => {
       AUTH_LOCAL_USERS_FILE: usersFile,
       SHUTDOWN_GRACE_SECONDS: String(graceSeconds),
     });
-    return { app, cookie: await signInTo(app, 'ada', 'correct horse battery') };
+    return { app, cookie: await signIn(app, 'ada', 'correct horse battery') };
   };
   const proxied = (cookie: string) => ({ ...SPA_HEADERS, cookie });
 

@@ -53,7 +53,7 @@ export function loginRequest(
 
 /** `POST /auth/login` as the same-origin SPA sends it, with fetch; `headers` add or replace. */
 export function login(
-  t: TestApp,
+  t: Pick<TestApp, 'url'>,
   username: string,
   password: string,
   headers: Record<string, string> = {},
@@ -67,7 +67,7 @@ export function login(
 
 /** Signs in as a same-origin SPA would; returns the `Cookie` header value (name=value). */
 export async function signIn(
-  t: TestApp,
+  t: Pick<TestApp, 'url'>,
   username: string,
   password: string,
   headers: Record<string, string> = {},
