@@ -5,7 +5,7 @@ import { FakeVault } from '../../test/fakes/fake-vault';
 import { parseKeyRef } from '../config/key-ref';
 import { VaultClient, type VaultSettings } from './vault-client';
 import { VaultKeySource } from './vault-key-source';
-import { freePort } from '../../test/support/free-port';
+import { freePort } from '../http/free-port';
 
 const KEY = 'qapi_vaultKEY0123456789abcdefXYZ';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.service-account.signature';
