@@ -23,6 +23,8 @@ import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { audit } from '../observability/audit';
+import { KeyPauses } from '../capacity/key-pauses';
+import { upstreamWait } from '../capacity/upstream-wait';
 import {
   mergedRateLimitFields,
   writeRateLimitFields,
@@ -77,14 +79,17 @@ export class GatherForwarder implements OnApplicationShutdown {
   /** The browser headers Gather may receive (docs/contract.md, "Headers to Gather"). */
   private readonly forwardedHeaders: ReadonlySet<string>;
   private readonly timeoutMs: number;
+  private readonly maxPauseSeconds: number;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(GatherKeys) private readonly keys: GatherKeys,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
+    @Inject(KeyPauses) private readonly pauses: KeyPauses,
   ) {
     const gather = config.get('gather', { infer: true });
+    this.maxPauseSeconds = gather.maxPauseSeconds;
     const server = config.get('server', { infer: true });
     this.timeoutMs = gather.timeoutMs;
     this.base = new URL(gather.baseUrl);
@@ -203,6 +208,9 @@ export class GatherForwarder implements OnApplicationShutdown {
     const status = proxyRes.statusCode ?? 502;
     this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
     this.tracing.gatherAnswered(call.trace, status);
+    if (status === 429 || status === 503 || proxyRes.headers.ratelimit !== undefined) {
+      this.pauseIfAsked(call, proxyRes, status);
+    }
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
     if (status < 400) {
       // Answered on this turn of the event loop, after every read that is ready: the answers
@@ -233,6 +241,22 @@ export class GatherForwarder implements OnApplicationShutdown {
       res.end(body);
       if (call.req.method === 'HEAD') this.closeOnStrayBody(call);
     });
+  }
+
+  /**
+   * Gather asked to wait (docs/capacity.md, "Pauses"): the key this call used is paused; the
+   * answer itself passes through unchanged.
+   */
+  private pauseIfAsked(call: ProxyCall, proxyRes: IncomingMessage, status: number): void {
+    if (!call.key) return;
+    const wait = upstreamWait(
+      status,
+      proxyRes.headers,
+      proxyRes.rawHeaders,
+      Date.now(),
+      this.maxPauseSeconds,
+    );
+    if (wait) this.pauses.pause(call.key.fingerprint, wait);
   }
 
   /** Passes Gather's answer (below 400) to the browser, unless the browser left or was answered. */

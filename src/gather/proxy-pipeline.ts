@@ -13,6 +13,7 @@ import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { loggedUrl } from '../observability/logged-url';
+import { KeyPauses } from '../capacity/key-pauses';
 import { addRateLimit, type RateLimitItems } from '../capacity/rate-limit-fields';
 import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
@@ -43,6 +44,7 @@ export class ProxyPipeline {
     @Inject(SessionLookup) sessions: SessionLookup,
     @Inject(GatherKeys) keys: GatherKeys,
     @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
+    @Inject(KeyPauses) pauses: KeyPauses,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
@@ -79,8 +81,9 @@ export class ProxyPipeline {
     // With a store across the network, the count's round trip runs beside the session read's
     // rather than after it, for the user the session had when last read here; it stands only
     // once the session check names that user (docs/architecture.md, "Stores and replicas").
+    // Not while a key is paused: a call refused for its key's pause counts against no limit.
     const countAhead = (call: ProxyCall, principal: Principal): void => {
-      if (!routeAllowed(call)) return;
+      if (!routeAllowed(call) || pauses.anyPaused) return;
       const report: RateLimitItems = {};
       const outcome = rateLimit
         .count(
@@ -109,6 +112,9 @@ export class ProxyPipeline {
       }
       call.key = keys.keyFor({ method, team: call.user?.team });
     };
+    // Before any count: a refused call spends no limit or quota (docs/capacity.md, "Pauses").
+    const refuseWhilePaused: Step = (call) =>
+      pauses.refuseIfPaused((call.key as NonNullable<ProxyCall['key']>).fingerprint);
     const countRateLimits: Step = (call) => {
       const principal = (call.user as NonNullable<ProxyCall['user']>).principal;
       const early = call.earlyCount;
@@ -136,6 +142,7 @@ export class ProxyPipeline {
       refuseForeignOrigin,
       requireSession,
       refuseUnlistedRoute,
+      refuseWhilePaused,
       countRateLimits,
       readRequestBody,
     ];
