@@ -33,7 +33,7 @@ export class AppModule {
         RedisModule,
         RateLimitModule,
         SessionModule,
-        AuthModule,
+        AuthModule.forRoot(config.auth),
         ObservabilityModule,
         HealthModule,
         GatherModule,

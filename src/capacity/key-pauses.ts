@@ -116,6 +116,17 @@ export class KeyPauses implements OnApplicationBootstrap, OnApplicationShutdown 
     throw upstreamThrottled(left, pause.status);
   }
 
+  /**
+   * Step, after the allow-list chose the key and before any count (docs/contract.md, "Check
+   * order"): refuses while that key is paused.
+   */
+  readonly refuseWhilePaused = <C extends { readonly key: { readonly fingerprint: string } }>(
+    call: C,
+  ): C => {
+    this.refuseIfPaused(call.key.fingerprint);
+    return call;
+  };
+
   /** Whether any key may be paused now (a pause that just ended may still count). */
   get anyPaused(): boolean {
     return this.paused.size > 0;
