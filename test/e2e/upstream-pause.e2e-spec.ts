@@ -203,6 +203,20 @@ describe('a pause on Gather’s word, two replicas on one Redis', () => {
     await redis.stop();
   });
 
+  it('counts no refused call against the user limit, though the count may run beside the session read', async () => {
+    const b = apps[1] as TestApp;
+    const bob = await signIn(b, 'bob', PASSWORD);
+    expect((await call(b, bob)).status).toBe(200);
+    answerOnce(fake, 429, { 'retry-after': '2' });
+    const asked = await call(b, bob);
+    expect(asked.status).toBe(429);
+    const left = remainingOf(asked.headers) as number;
+    for (let i = 0; i < 3; i++) expectThrottled(await call(b, bob), 429, 2);
+    await until(async () => (await call(b, bob)).status === 200, 5000, 100);
+    // The first call after the pause and this one: nothing for the refusals.
+    expect(remainingOf((await call(b, bob)).headers)).toBe(left - 2);
+  });
+
   it('the other replica refuses within 1 s, nothing reaches Gather, and a replica started later knows', async () => {
     const [a, b] = apps as [TestApp, TestApp];
     const bobA = await signIn(a, 'bob', PASSWORD);
