@@ -12,6 +12,7 @@ const FLOORS = [
   'keys',
   'observability',
   'session',
+  'capacity',
   'rate-limit',
   'auth',
   'gather',

@@ -23,7 +23,13 @@ import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { audit } from '../audit/audit';
-import { reportHeaders, writeReport } from '../rate-limit/rate-limit-report';
+import { KeyPauses } from '../capacity/key-pauses';
+import { upstreamWait } from '../capacity/upstream-wait';
+import {
+  mergedRateLimitFields,
+  writeRateLimitFields,
+  type RateLimitItem,
+} from '../capacity/rate-limit-fields';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
@@ -38,6 +44,8 @@ const MAX_ERROR_BODY = 256 * 1024;
 
 /** A browser may take nothing of a streamed answer for this many GATHER_TIMEOUT_MS. */
 const BROWSER_STALL_TIMEOUTS = 4;
+
+const NO_ITEMS: readonly RateLimitItem[] = [];
 
 /** How a connection fails when Gather never got, or never answered, the request on it. */
 const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
@@ -103,14 +111,17 @@ export class GatherForwarder implements OnApplicationShutdown {
   /** The browser headers Gather may receive (docs/contract.md, "Headers to Gather"). */
   private readonly forwardedHeaders: ReadonlySet<string>;
   private readonly timeoutMs: number;
+  private readonly maxPauseSeconds: number;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(GatherKeys) private readonly keys: GatherKeys,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
+    @Inject(KeyPauses) private readonly pauses: KeyPauses,
   ) {
     const gather = config.get('gather', { infer: true });
+    this.maxPauseSeconds = gather.maxPauseSeconds;
     const server = config.get('server', { infer: true });
     this.timeoutMs = gather.timeoutMs;
     this.base = new URL(gather.baseUrl);
@@ -229,6 +240,9 @@ export class GatherForwarder implements OnApplicationShutdown {
     const status = proxyRes.statusCode ?? 502;
     this.metrics.upstreamResponse(call.key.fingerprint, status);
     this.tracing.gatherAnswered(call.trace, status);
+    if (status === 429 || status === 503 || proxyRes.headers.ratelimit !== undefined) {
+      this.pauseIfAsked(call, proxyRes, status);
+    }
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
     if (status < 400) {
       // Answered on this turn of the event loop, after every read that is ready: the answers
@@ -259,6 +273,21 @@ export class GatherForwarder implements OnApplicationShutdown {
       res.end(body);
       if (call.req.method === 'HEAD') this.closeOnStrayBody(call);
     });
+  }
+
+  /**
+   * Gather asked to wait (docs/capacity.md, "Pauses"): the key this call used is paused; the
+   * answer itself passes through unchanged.
+   */
+  private pauseIfAsked(call: Attempt, proxyRes: IncomingMessage, status: number): void {
+    const wait = upstreamWait(
+      status,
+      proxyRes.headers,
+      proxyRes.rawHeaders,
+      Date.now(),
+      this.maxPauseSeconds,
+    );
+    if (wait) this.pauses.pause(call.key.fingerprint, wait);
   }
 
   /** Passes Gather's answer (below 400) to the browser, unless the browser left or was answered. */
@@ -378,7 +407,13 @@ export class GatherForwarder implements OnApplicationShutdown {
       if (rewritten !== undefined) headers.location = rewritten;
     }
     Object.assign(headers, this.securityHeaders);
-    if (call.rateLimit) Object.assign(headers, reportHeaders(call.rateLimit));
+    const rateLimit = mergedRateLimitFields(
+      upstream['ratelimit-policy'],
+      upstream.ratelimit,
+      call.rateLimits ?? NO_ITEMS,
+    );
+    if (rateLimit.policy !== undefined) headers['ratelimit-policy'] = rateLimit.policy;
+    if (rateLimit.state !== undefined) headers.ratelimit = rateLimit.state;
     headers['x-request-id'] = gatherId ?? call.requestId;
     if (contentLength !== undefined) headers['content-length'] = contentLength;
     call.gatherRequestId = gatherId;
@@ -512,7 +547,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       for (const name in this.securityHeaders) res.setHeader(name, this.securityHeaders[name]!);
       // Like every proxied answer, one user's (the envelope adds `Cache-Control: no-store`).
       res.setHeader('Vary', 'Cookie');
-      if (call.rateLimit) writeReport(res, call.rateLimit);
+      if (call.rateLimits) writeRateLimitFields(res, call.rateLimits);
       // A body left unread cannot be skipped safely: the connection ends with this answer.
       if (!call.req.complete) res.setHeader('Connection', 'close');
     }

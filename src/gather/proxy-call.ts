@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
-import type { RateLimitReport } from '../rate-limit/rate-limit-report';
+import type { RateLimitItem, RateLimitItems } from '../capacity/rate-limit-fields';
 import type { SignedInUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
@@ -10,7 +10,7 @@ import type { UpstreamTarget } from './path-policy';
  * need at whatever step it is refused. Each step of the pipeline returns the next stage below
  * (docs/architecture.md, "One proxied request").
  */
-export interface ProxyCall {
+export interface ProxyCall extends RateLimitItems {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** The BFF's id for this request: sent to Gather, and the browser's X-Request-Id fallback. */
@@ -23,8 +23,12 @@ export interface ProxyCall {
   readonly trace: RequestTrace;
   /** Once the session check passed (SignedInCall): the user on the log line. */
   readonly user?: SignedInUser;
-  /** What the answer's `RateLimit-*` say, once a limit counted the request, refused or not. */
-  rateLimit?: RateLimitReport;
+  /**
+   * The items of the answer's `RateLimit-Policy` and `RateLimit`, one per policy that counted the
+   * request, refused or not, in the order counted (add with addRateLimit,
+   * capacity/rate-limit-fields.ts).
+   */
+  rateLimits?: RateLimitItem[];
   /** Gather's request id, when Gather answered with a usable one. */
   gatherRequestId?: string;
 }

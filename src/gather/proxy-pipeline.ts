@@ -12,7 +12,12 @@ import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { loggedUrl } from '../observability/logged-url';
-import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
+import { KeyPauses } from '../capacity/key-pauses';
+import {
+  NO_EARLY_COUNT,
+  ProxyRateLimit,
+  type EarlyCountable,
+} from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
 import { GatherForwarder } from './gather-forwarder';
@@ -43,6 +48,7 @@ export class ProxyPipeline {
     @Inject(SessionLookup) sessions: SessionLookup,
     @Inject(GatherKeys) keys: GatherKeys,
     @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
+    @Inject(KeyPauses) pauses: KeyPauses,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
@@ -53,9 +59,14 @@ export class ProxyPipeline {
       .then(checkTarget(compileRules(proxy.allow)))
       .then(refuseForeignOrigin(allowedOrigins))
       .then(sessions.cookie)
-      .then(rateLimit.countAhead)
+      // Nothing counted ahead while a key is paused: a call its key's pause refuses counts
+      // against no limit (docs/capacity.md, "Pauses").
+      .then(<C extends EarlyCountable>(call: C) =>
+        pauses.anyPaused ? Object.assign(call, NO_EARLY_COUNT) : rateLimit.countAhead(call),
+      )
       .then(sessions.signIn)
       .then(allowedKey(keys))
+      .then(pauses.refuseWhilePaused)
       .then(rateLimit.countCall)
       .then(readBodyStep(bodyLimits(proxy))).run;
   }

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  /** Or 503: the status Gather asked the BFF to wait with (see upstreamThrottled). */
+  UPSTREAM_THROTTLED: 429,
   INTERNAL_ERROR: 500,
   BAD_GATEWAY: 502,
   UPSTREAM_UNAUTHORIZED: 502,
@@ -34,6 +36,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Request body too large',
   RATE_LIMITED: 'Too many requests',
+  UPSTREAM_THROTTLED: 'Gather asked to wait before the next call',
   INTERNAL_ERROR: 'Internal error',
   BAD_GATEWAY: 'Gather could not be reached',
   UPSTREAM_UNAUTHORIZED: "Gather rejected the server's API key",
@@ -53,9 +56,10 @@ export class BffError extends Error {
     message: string = DEFAULT_MESSAGE[code],
     readonly details?: Record<string, unknown>,
     readonly headers?: Record<string, string>,
+    status: number = ERROR_STATUS[code],
   ) {
     super(message);
     this.name = 'BffError';
-    this.status = ERROR_STATUS[code];
+    this.status = status;
   }
 }

@@ -49,6 +49,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly upstreamThrottled = new Counter({
+    name: 'gather_upstream_throttled_total',
+    help: 'Calls refused with UPSTREAM_THROTTLED while their key was paused, by key fingerprint',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
+
   private readonly upstreamRejections = new Counter({
     name: 'gather_upstream_rejections_total',
     help: "Gather's 401, 403 and 429 answers, by key fingerprint and status",
@@ -135,6 +142,13 @@ export class Metrics {
     const key = FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown';
     this.upstreamRequests.inc({ key });
     if (REJECTIONS.has(status)) this.upstreamRejections.inc({ key, status: String(status) });
+  }
+
+  /** A call was refused, not forwarded, because the key of this fingerprint is paused. */
+  throttledCall(keyFingerprint: string): void {
+    this.upstreamThrottled.inc({
+      key: FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown',
+    });
   }
 
   upstreamFailure(kind: UpstreamFailureKind): void {

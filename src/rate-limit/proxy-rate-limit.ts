@@ -5,17 +5,18 @@ import type { AppConfig } from '../config/config.schema';
 import { pathPattern } from '../http/path-pattern';
 import { rateLimited } from './rate-limited';
 import type { Principal } from '../session/principal';
-import { counterKey, isTighter, reportOf, type RateLimitReport } from './rate-limit-report';
+import {
+  addRateLimit,
+  ratePolicy,
+  type RateLimitItems,
+  type RateLimitPolicy,
+} from '../capacity/rate-limit-fields';
+import { counterKey, itemOf } from './rate-limit-report';
 import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
 
-/** Where a counted request's `RateLimit-*` report goes (the proxied call). */
-export interface RateLimited {
-  rateLimit?: RateLimitReport;
-}
-
 /** What the counts read of a proxied request: the path Gather receives. */
-interface CountedRequest extends RateLimited {
+interface CountedRequest extends RateLimitItems {
   readonly req: IncomingMessage;
   readonly target: { readonly path: string };
 }
@@ -31,8 +32,8 @@ export interface EarlyCountable extends CountedRequest {
 /** A rate-limit count run ahead of the session check, for the principal it expected. */
 export interface EarlyCount {
   readonly principal: Principal;
-  /** Where the count put its `RateLimit-*` report. */
-  readonly report: RateLimited;
+  /** Where the count put its `RateLimit` items. */
+  readonly report: RateLimitItems;
   /** Settles when the count is done: with its refusal (429, 503), or undefined. */
   readonly outcome: Promise<Error | undefined>;
 }
@@ -43,7 +44,8 @@ export interface Countable extends CountedRequest {
   readonly earlyCount: EarlyCount | undefined;
 }
 
-const NO_EARLY_COUNT = { earlyCount: undefined } as const;
+/** What `countAhead` adds when it counts nothing ahead. */
+export const NO_EARLY_COUNT = { earlyCount: undefined } as const;
 const counted = (): undefined => undefined;
 const asRefusal = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
@@ -52,6 +54,8 @@ interface Limit {
   readonly name: string;
   readonly limit: number;
   readonly ttl: number;
+  /** The policy the answer's `RateLimit` fields report it as. */
+  readonly policy: RateLimitPolicy;
   applies(method: string, path: string): boolean;
 }
 
@@ -61,7 +65,8 @@ interface Limit {
  * (RATE_LIMIT_USER_LIMIT per window), each matching `rateLimit.routes` rule apart, then the
  * organisation's budget towards Gather (GATHER_UPSTREAM_RATE_LIMIT per second, all replicas).
  * Shortest window first, stopping at the first refusal, so a refused request spends nothing
- * further. RateLimit-* describe the tightest limit counted (docs/contract.md, "Rate limits").
+ * further. The per-user limit is the `"user"` item of the answer's `RateLimit` fields, each
+ * route rule a `"route:<method> <path>"` item (docs/capacity.md, "RateLimit fields").
  */
 @Injectable()
 export class ProxyRateLimit {
@@ -75,7 +80,13 @@ export class ProxyRateLimit {
   ) {
     const { user, routes, upstreamPerSecond } = config.get('rateLimit', { infer: true });
     const all: Limit[] = [
-      { name: 'user', limit: user.limit, ttl: user.windowSeconds * 1000, applies: () => true },
+      {
+        name: 'user',
+        limit: user.limit,
+        ttl: user.windowSeconds * 1000,
+        policy: ratePolicy('user', user.limit, user.windowSeconds),
+        applies: () => true,
+      },
       ...routes.map((rule, index): Limit => {
         const pattern = pathPattern(rule.path);
         return {
@@ -83,6 +94,7 @@ export class ProxyRateLimit {
           name: `route${index}:${rule.method} ${rule.path}`,
           limit: rule.limit,
           ttl: rule.windowSeconds * 1000,
+          policy: ratePolicy(`route:${rule.method} ${rule.path}`, rule.limit, rule.windowSeconds),
           applies: (method, path) =>
             (rule.method === '*' || rule.method === method) && pattern.test(path),
         };
@@ -104,7 +116,7 @@ export class ProxyRateLimit {
   ): C & { readonly earlyCount: EarlyCount | undefined } => {
     const principal = call.expectedPrincipal;
     if (principal === undefined || !call.listed) return Object.assign(call, NO_EARLY_COUNT);
-    const report: RateLimited = {};
+    const report: RateLimitItems = {};
     const outcome = this.count(report, principal, call.req.method ?? '', call.target.path).then(
       counted,
       asRefusal,
@@ -123,20 +135,20 @@ export class ProxyRateLimit {
     return this.count(call, principal, call.req.method ?? '', call.target.path);
   };
 
-  private async settle<C extends RateLimited>(call: C, early: EarlyCount): Promise<C> {
+  private async settle<C extends RateLimitItems>(call: C, early: EarlyCount): Promise<C> {
     const refusal = await early.outcome;
-    call.rateLimit = early.report.rateLimit;
+    for (const item of early.report.rateLimits ?? []) addRateLimit(call, item);
     if (refusal !== undefined) throw refusal;
     return call;
   }
 
   /**
    * Counts one request of `principal` (session/principal.ts) to `method path` (the path Gather receives); throws the 429
-   * past a limit, or the 503 when the store is down and the failure policy is closed. What the
-   * answer's `RateLimit-*` say goes to `into.rateLimit` as soon as a limit is counted, refused
-   * or not: the caller writes them with the head, whatever the answer turns out to be.
+   * past a limit, or the 503 when the store is down and the failure policy is closed. The item
+   * of each limit goes to `into.rateLimits` as soon as it is counted, refused or not: the caller
+   * writes the fields with the head, whatever the answer turns out to be.
    */
-  async count<R extends RateLimited>(
+  async count<R extends RateLimitItems>(
     into: R,
     principal: Principal,
     method: string,
@@ -150,8 +162,7 @@ export class ProxyRateLimit {
         limit.limit,
       );
       if (record === undefined) continue;
-      const next = reportOf(limit.limit, record);
-      if (isTighter(into.rateLimit, next, record.isBlocked)) into.rateLimit = next;
+      addRateLimit(into, itemOf(limit.policy, limit.limit, record));
       if (record.isBlocked) throw rateLimited(record.timeToBlockExpire);
     }
     if (this.perSecond === undefined) return into;
