@@ -255,16 +255,27 @@ describe('ANY /api/gather/* — the proxy', () => {
       },
     );
 
-    it('passes 429 through with Retry-After', async () => {
-      const body = gatherError('RATE_LIMITED', 'Slow down');
-      fake.handle = (_req, res) => {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '17' });
-        res.end(body);
-      };
-      const res = await call({ path: '/api/gather/questions' });
-      expect(res.status).toBe(429);
-      expect(res.headers['retry-after']).toBe('17');
-      expect(res.text).toBe(body);
+    it('passes 429 through with Retry-After, then holds the key for that long', async () => {
+      // Its own app: the key stays paused for 17 s (docs/capacity.md), which would refuse the
+      // calls of the tests after it.
+      const own = await startProxyHarness();
+      try {
+        const body = gatherError('RATE_LIMITED', 'Slow down');
+        own.fake.handle = (_req, res) => {
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '17' });
+          res.end(body);
+        };
+        const res = await own.call({ path: '/api/gather/questions' });
+        expect(res.status).toBe(429);
+        expect(res.headers['retry-after']).toBe('17');
+        expect(res.text).toBe(body);
+        const held = await own.call({ path: '/api/gather/questions' });
+        expect(held.status).toBe(429);
+        expect(held.json<Envelope>().error.code).toBe('UPSTREAM_THROTTLED');
+        expect(own.fake.requests).toHaveLength(1);
+      } finally {
+        await own.close();
+      }
     });
 
     it("turns Gather's 401 into 502 UPSTREAM_UNAUTHORIZED keeping its requestId and timestamp", async () => {
