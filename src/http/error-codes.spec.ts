@@ -8,12 +8,12 @@ import { sendError } from './envelope';
 const root = join(__dirname, '..', '..');
 const read = (...path: string[]): string => readFileSync(join(root, ...path), 'utf8');
 
-/** The rows of docs/contract.md's "Error codes" table: code to status. */
+/** Each code's status in docs/contract.md's table; of `429 or 503`, the first, its default. */
 function documentedStatuses(): Map<string, number> {
   const section = read('docs', 'contract.md').split('\n## Error codes\n')[1]?.split('\n## ')[0];
   const rows = new Map<string, number>();
   for (const line of (section ?? '').split('\n')) {
-    const row = /^\|\s*(\d{3})\s*\|\s*`([A-Z_]+)`\s*\|/.exec(line);
+    const row = /^\|\s*(\d{3})(?: or \d{3})?\s*\|\s*`([A-Z_]+)`\s*\|/.exec(line);
     if (row?.[1] && row[2]) rows.set(row[2], Number(row[1]));
   }
   return rows;
