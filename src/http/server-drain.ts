@@ -4,6 +4,12 @@ import type { Socket } from 'node:net';
 /** How often a drain closes the keep-alive connections that went idle since it last looked. */
 const DRAIN_POLL_MS = 50;
 
+/**
+ * How long a connection may stay silent during a drain before it counts as a preconnect: a new
+ * connection whose request is still on its way (the listener stays open) must not be cut.
+ */
+const SILENT_MS = 1000;
+
 /** How a drain ended: no connection left, or the grace ran out and the rest was cut. */
 export type DrainOutcome = 'idle' | 'cut';
 
@@ -12,6 +18,10 @@ export type DrainOutcome = 'idle' | 'cut';
  * http-terminator reads too): how a drain finds the answers in flight without tracking requests.
  */
 export type ServerSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/** When a connection was accepted, kept on the socket itself (no per-connection map). */
+const acceptedAt = Symbol('acceptedAt');
+type TimedSocket = ServerSocket & { [acceptedAt]?: number };
 
 function closeAfterAnswer(_req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Connection', 'close');
@@ -25,11 +35,12 @@ function closeAfterAnswer(_req: IncomingMessage, res: ServerResponse): void {
  * Connections are tracked, not requests, so nothing runs per request until a drain begins.
  */
 export class ServerDrain {
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<TimedSocket>();
   private onEmpty: (() => void) | undefined;
 
   constructor(private readonly server: Server) {
-    server.on('connection', (socket: Socket) => {
+    server.on('connection', (socket: TimedSocket) => {
+      socket[acceptedAt] = Date.now();
       this.sockets.add(socket);
       socket.once('close', () => {
         this.sockets.delete(socket);
@@ -67,12 +78,20 @@ export class ServerDrain {
 
   /**
    * Closes the connections with nothing to answer: idle keep-alive ones, and ones that have not
-   * sent a byte yet (a browser's preconnect), which Node's `closeIdleConnections` leaves open.
+   * sent a byte for SILENT_MS since they opened (a browser's preconnect), which Node's
+   * `closeIdleConnections` leaves open.
    */
   private closeIdle(): void {
     this.server.closeIdleConnections();
+    const silentSince = Date.now() - SILENT_MS;
     for (const socket of this.sockets) {
-      if (socket.bytesRead === 0 && !(socket as ServerSocket)._httpMessage) socket.destroy();
+      if (
+        socket.bytesRead === 0 &&
+        !socket._httpMessage &&
+        (socket[acceptedAt] ?? 0) <= silentSince
+      ) {
+        socket.destroy();
+      }
     }
   }
 }
