@@ -82,7 +82,8 @@ describe('`npm start` under a supervisor', () => {
     const npmPid = npm.pid ?? 0;
     try {
       await until(async () => (await readyz(url)) === 200, CHILD_START_MS);
-      // The service's own pid, from its log lines: npm's child, or a shell's.
+      // The service's own pid, from its log lines (written asynchronously): npm's child, or a shell's.
+      await until(() => /"pid":\d+/.test(output()), CHILD_START_MS);
       const servicePid = Number(/"pid":(\d+)/.exec(output())?.[1]);
       expect(servicePid).toBeGreaterThan(0);
       expect(servicePid).not.toBe(npmPid);
