@@ -1,6 +1,5 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Reflector } from '@nestjs/core';
 import { normalizeIp } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema';
@@ -44,36 +43,34 @@ export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(RateLimitStore) storage: RateLimitStore,
-    @Inject(Reflector) reflector: Reflector,
     @Inject(StoreFailurePolicy) failure: StoreFailurePolicy,
   ) {
     const { limit, windowSeconds } = config.get('rateLimit', { infer: true }).login;
     const ttl = windowSeconds * 1000;
+    // One policy: the answer reports the tightest of the three.
+    const policy = ratePolicy('login', limit, windowSeconds);
     super(
-      {
-        // Equal windows keep this order (the throttler sorts by window, stably).
-        throttlers: [
-          { name: LOGIN_ADDRESS, limit, ttl, getTracker: (_req, ctx) => clientAddress(ctx) },
-          {
-            name: 'login-user-ip',
-            limit,
-            ttl,
-            // NUL cannot be in an address, so no two pairs share a key.
-            getTracker: async (_req, ctx) =>
-              `${await attemptedUsername(ctx)}\u0000${clientAddress(ctx)}`,
-          },
-          {
-            name: 'login-user',
-            limit: limit * USERNAME_SAFETY_NET_FACTOR,
-            ttl,
-            getTracker: (_req, ctx) => attemptedUsername(ctx),
-          },
-        ],
-      },
+      // Counted in this order: the address first, before the body is read.
+      [
+        { name: LOGIN_ADDRESS, limit, ttl, policy, trackerOf: clientAddress },
+        {
+          name: 'login-user-ip',
+          limit,
+          ttl,
+          policy,
+          // NUL cannot be in an address, so no two pairs share a key.
+          trackerOf: async (ctx) => `${await attemptedUsername(ctx)}\u0000${clientAddress(ctx)}`,
+        },
+        {
+          name: 'login-user',
+          limit: limit * USERNAME_SAFETY_NET_FACTOR,
+          ttl,
+          policy,
+          trackerOf: attemptedUsername,
+        },
+      ],
       storage,
-      reflector,
       failure,
-      ratePolicy('login', limit, windowSeconds),
     );
   }
 }
@@ -88,25 +85,21 @@ export class SignInRateLimitGuard extends StoreBackedThrottlerGuard {
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(RateLimitStore) storage: RateLimitStore,
-    @Inject(Reflector) reflector: Reflector,
     @Inject(StoreFailurePolicy) failure: StoreFailurePolicy,
   ) {
     const { limit, windowSeconds } = config.get('rateLimit', { infer: true }).login;
     super(
-      {
-        throttlers: [
-          {
-            name: LOGIN_ADDRESS,
-            limit,
-            ttl: windowSeconds * 1000,
-            getTracker: (_req, ctx) => clientAddress(ctx),
-          },
-        ],
-      },
+      [
+        {
+          name: LOGIN_ADDRESS,
+          limit,
+          ttl: windowSeconds * 1000,
+          policy: ratePolicy('login', limit, windowSeconds),
+          trackerOf: clientAddress,
+        },
+      ],
       storage,
-      reflector,
       failure,
-      ratePolicy('login', limit, windowSeconds),
     );
   }
 }

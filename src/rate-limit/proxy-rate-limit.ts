@@ -5,13 +5,8 @@ import type { AppConfig } from '../config/config.schema';
 import { pathPattern } from '../http/path-pattern';
 import { rateLimited } from './rate-limited';
 import type { Principal } from '../session/principal';
-import {
-  addRateLimit,
-  ratePolicy,
-  type RateLimitItems,
-  type RateLimitPolicy,
-} from '../capacity/rate-limit-fields';
-import { counterKey, itemOf } from './rate-limit-report';
+import { addRateLimit, ratePolicy, type RateLimitItems } from '../capacity/rate-limit-fields';
+import { countLimits, type CountedLimit } from './count-limits';
 import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
 
@@ -49,15 +44,14 @@ export const NO_EARLY_COUNT = { earlyCount: undefined } as const;
 const counted = (): undefined => undefined;
 const asRefusal = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
-/** One limit a proxied request may count in. */
-interface Limit {
-  readonly name: string;
-  readonly limit: number;
-  readonly ttl: number;
-  /** The policy the answer's `RateLimit` fields report it as. */
-  readonly policy: RateLimitPolicy;
-  applies(method: string, path: string): boolean;
+/** What the proxied path's limits count: whose request, to what (the path Gather receives). */
+interface ProxyRequest {
+  readonly principal: Principal;
+  readonly method: string;
+  readonly path: string;
 }
+
+const byPrincipal = (request: ProxyRequest): string => request.principal;
 
 /**
  * The limits of `/api/gather/*`, counted in the same `RateLimitStore` (the throttler's storage
@@ -70,7 +64,7 @@ interface Limit {
  */
 @Injectable()
 export class ProxyRateLimit {
-  private readonly limits: readonly Limit[];
+  private readonly limits: readonly CountedLimit<ProxyRequest>[];
   private readonly perSecond: number | undefined;
 
   constructor(
@@ -79,15 +73,15 @@ export class ProxyRateLimit {
     @Inject(StoreFailurePolicy) private readonly failure: StoreFailurePolicy,
   ) {
     const { user, routes, upstreamPerSecond } = config.get('rateLimit', { infer: true });
-    const all: Limit[] = [
+    const all: CountedLimit<ProxyRequest>[] = [
       {
         name: 'user',
         limit: user.limit,
         ttl: user.windowSeconds * 1000,
         policy: ratePolicy('user', user.limit, user.windowSeconds),
-        applies: () => true,
+        trackerOf: byPrincipal,
       },
-      ...routes.map((rule, index): Limit => {
+      ...routes.map((rule, index): CountedLimit<ProxyRequest> => {
         const pattern = pathPattern(rule.path);
         return {
           // The index keeps two rules on the same route from sharing a counter.
@@ -95,8 +89,8 @@ export class ProxyRateLimit {
           limit: rule.limit,
           ttl: rule.windowSeconds * 1000,
           policy: ratePolicy(`route:${rule.method} ${rule.path}`, rule.limit, rule.windowSeconds),
-          applies: (method, path) =>
-            (rule.method === '*' || rule.method === method) && pattern.test(path),
+          trackerOf: ({ principal, method, path }) =>
+            (rule.method === '*' || rule.method === method) && pattern.test(path) ? principal : '',
         };
       }),
     ];
@@ -154,17 +148,7 @@ export class ProxyRateLimit {
     method: string,
     path: string,
   ): Promise<R> {
-    for (const limit of this.limits) {
-      if (!limit.applies(method, path)) continue;
-      const record = await this.increment(
-        counterKey(limit.name, principal),
-        limit.ttl,
-        limit.limit,
-      );
-      if (record === undefined) continue;
-      addRateLimit(into, itemOf(limit.policy, limit.limit, record));
-      if (record.isBlocked) throw rateLimited(record.timeToBlockExpire);
-    }
+    await countLimits(this.store, this.failure, this.limits, { principal, method, path }, into);
     if (this.perSecond === undefined) return into;
     const budget = await this.increment('upstream', 1000, this.perSecond);
     if (budget?.isBlocked) throw rateLimited(1);

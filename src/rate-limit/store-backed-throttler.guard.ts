@@ -1,95 +1,37 @@
-import type { ExecutionContext } from '@nestjs/common';
-import type { Reflector } from '@nestjs/core';
-import {
-  ThrottlerGuard,
-  type ThrottlerLimitDetail,
-  type ThrottlerModuleOptions,
-  type ThrottlerRequest,
-} from '@nestjs/throttler';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { rateLimited } from './rate-limited';
-import {
-  writeRateLimitFields,
-  type RateLimitItem,
-  type RateLimitPolicy,
-} from '../capacity/rate-limit-fields';
-import { counterKey, isTighter, itemOf } from './rate-limit-report';
-import type { RateLimitStore, ThrottlerStorageRecord } from './rate-limit.store';
+import { writeRateLimitFields, type RateLimitItems } from '../capacity/rate-limit-fields';
+import { countLimits, type CountedLimit } from './count-limits';
+import type { RateLimitStore } from './rate-limit.store';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
 /**
- * What a request's `RateLimit` item says so far (the tightest of its throttlers), on the request
- * itself rather than in a WeakMap (docs/architecture.md, "No per-request state in long-lived
- * maps").
- */
-const REPORTED = Symbol('rateLimitReported');
-type Reported = object & { [REPORTED]?: RateLimitItem };
-
-/**
- * The throttler as docs/contract.md ("Rate limits") has it: counters in our store,
- * `RateLimit-Policy` and `RateLimit` with one item, `policy`, the tightest of its throttlers, on
- * every response it passes or rejects (docs/capacity.md, "RateLimit fields"; no `X-RateLimit-*`
- * or per-throttler `Retry-After-<name>`), the 429 in Gather's envelope, and the
+ * A route's limits as docs/contract.md ("Rate limits") has them, counted by the proxied path's
+ * loop (count-limits.ts): counters in our store, `RateLimit-Policy` and `RateLimit` with one item
+ * per policy, the tightest of its limits, on every response it passes or rejects
+ * (docs/capacity.md, "RateLimit fields"), the 429 in Gather's envelope, and the
  * RATE_LIMIT_REDIS_FAILURE policy when the store does not answer.
  */
-export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
+export abstract class StoreBackedThrottlerGuard implements CanActivate {
   protected constructor(
-    options: ThrottlerModuleOptions,
-    storage: RateLimitStore,
-    reflector: Reflector,
+    private readonly limits: readonly CountedLimit<ExecutionContext>[],
+    private readonly store: RateLimitStore,
     private readonly failure: StoreFailurePolicy,
-    private readonly policy: RateLimitPolicy,
-  ) {
-    super(options, storage, reflector);
-  }
+  ) {}
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
-    const name = throttler.name ?? 'default';
-    const { req, res } = this.getRequestResponse(context);
-    const tracker = await getTracker(req, context);
-    // Nothing to count by (a login without a username): this throttler does not apply.
-    if (tracker === '') return true;
-    const key = generateKey(context, tracker, name);
-    let record: ThrottlerStorageRecord;
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const counted: RateLimitItems = {};
     try {
-      record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
-    } catch (err) {
-      this.failure.onStoreError(err);
-      return true;
-    }
-    this.report(req, res as ServerResponse, limit, record);
-    if (record.isBlocked) {
-      await this.throwThrottlingException(context, { ...record, limit, ttl, key, tracker });
+      await countLimits(this.store, this.failure, this.limits, context, counted);
+    } finally {
+      // Refused or not, and when reading the body for a tracker failed.
+      if (counted.rateLimits) {
+        writeRateLimitFields(
+          context.switchToHttp().getResponse<ServerResponse>(),
+          counted.rateLimits,
+        );
+      }
     }
     return true;
-  }
-
-  /** Counters are per throttler and tracker, never per handler. */
-  protected override generateKey(
-    _context: ExecutionContext,
-    tracker: string,
-    name: string,
-  ): string {
-    return counterKey(name, tracker);
-  }
-
-  protected override throwThrottlingException(
-    _context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    throw rateLimited(detail.timeToBlockExpire);
-  }
-
-  private report(
-    req: object,
-    res: ServerResponse,
-    limit: number,
-    record: ThrottlerStorageRecord,
-  ): void {
-    const next = itemOf(this.policy, limit, record);
-    if (!isTighter((req as Reported)[REPORTED], next, record.isBlocked)) return;
-    (req as Reported)[REPORTED] = next;
-    writeRateLimitFields(res, [next]);
   }
 }
