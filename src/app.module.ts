@@ -11,6 +11,7 @@ import { HealthModule } from './observability/health.module';
 import { AuthModule } from './auth/auth.module';
 import { SessionModule } from './session/session.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { QuotaModule } from './quota/quota.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
@@ -32,6 +33,7 @@ export class AppModule {
         KeysModule,
         RedisModule,
         RateLimitModule,
+        QuotaModule,
         SessionModule,
         AuthModule,
         ObservabilityModule,

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { quotasSchema } from '../config/quotas';
+import type { RedisClient } from '../redis/redis-client';
+import { connectRedis, flushPrefix, SHARED_REDIS_URL } from '../../test/support/redis';
+import { quotasFor } from './quota-plan';
+import { RedisQuotaStore } from './redis-quota.store';
+
+const NOW = new Date('2026-12-07T10:00:00Z');
+
+describe('RedisQuotaStore', () => {
+  const prefix = `gbff:q:test-${randomUUID()}:`;
+  let client: RedisClient;
+
+  beforeAll(async () => {
+    client = await connectRedis(SHARED_REDIS_URL);
+  });
+  afterAll(async () => {
+    await flushPrefix(SHARED_REDIS_URL, prefix);
+    client.destroy();
+  });
+
+  it('exactly N of many concurrent calls are counted, refusals are not', async () => {
+    const store = new RedisQuotaStore(client, prefix);
+    const quotas = quotasFor(quotasSchema.parse({ user: { day: 5 } }), 'local:ada', 'red', NOW);
+    const takes = await Promise.all(Array.from({ length: 40 }, () => store.take(quotas)));
+    expect(takes.filter((t) => t.refused === undefined)).toHaveLength(5);
+    expect((await store.read(quotas))[0]?.used).toBe(5);
+  });
+
+  it('a team refusal gives back what the user side counted; keys carry the owner in a hash tag', async () => {
+    const store = new RedisQuotaStore(client, prefix);
+    const config = quotasSchema.parse({ user: { day: 10 }, team: { day: 2 } });
+    const bob = quotasFor(config, 'local:bob', 'blue', NOW);
+    const carol = quotasFor(config, 'oidc:carol', 'blue', NOW);
+    expect((await store.take(bob)).refused).toBeUndefined();
+    expect((await store.take(carol)).refused).toBeUndefined();
+    expect((await store.take(bob)).refused?.name).toBe('team-day');
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await store.read(bob)).map((u) => u.used)).toEqual([1, 2]);
+    const keys = await client.keys(`${prefix}*`);
+    expect(
+      keys.every((k) => /^gbff:q:test-[^{]+\{[ut]:[A-Za-z0-9_-]+\}:day:2026-12-07$/.test(k)),
+    ).toBe(true);
+    const expiry = await client.expireTime(keys[0]!);
+    expect(expiry).toBe(Date.parse('2026-12-08T00:00:00Z') / 1000 + 3600);
+  });
+});
