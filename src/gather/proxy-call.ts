@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HeldKey } from '../keys/gather-keys.service';
+import type { QuotaUse } from '../quota/quota.store';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitReport } from '../rate-limit/rate-limit-report';
 import type { RateLimited } from '../rate-limit/proxy-rate-limit';
@@ -26,6 +27,8 @@ export interface ProxyCall {
   user?: SignedInUser;
   /** Set with the allow-list: the key this request is forwarded with. */
   key?: HeldKey;
+  /** The quotas the call counted in (or the one that refused it), once counted. */
+  quotas?: readonly QuotaUse[];
   /** What the answer's `RateLimit-*` say, once a limit counted the request. */
   rateLimit?: RateLimitReport;
   /**

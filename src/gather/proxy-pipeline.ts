@@ -13,6 +13,7 @@ import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { loggedUrl } from '../observability/logged-url';
+import { ProxyQuota } from '../quota/proxy-quota';
 import { ProxyRateLimit, type RateLimited } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
@@ -42,6 +43,7 @@ export class ProxyPipeline {
     @Inject(SessionLookup) sessions: SessionLookup,
     @Inject(GatherKeys) keys: GatherKeys,
     @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
+    @Inject(ProxyQuota) quota: ProxyQuota,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
@@ -124,6 +126,12 @@ export class ProxyPipeline {
         (call.target as NonNullable<ProxyCall['target']>).path,
       );
     };
+    // After the rate limit (docs/contract.md, "Check order"): a rate-limited call spends no quota.
+    const countQuotas: Step = (call) => {
+      if (!quota.enabled) return;
+      const user = call.user as NonNullable<ProxyCall['user']>;
+      return quota.count(call, user.principal, user.team);
+    };
     const readRequestBody: Step = (call) =>
       readBody(call.req, call.res, body, uploaderOf(call))?.then((read) => {
         call.body = read;
@@ -136,6 +144,7 @@ export class ProxyPipeline {
       requireSession,
       refuseUnlistedRoute,
       countRateLimits,
+      countQuotas,
       readRequestBody,
     ];
   }

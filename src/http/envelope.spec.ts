@@ -37,6 +37,7 @@ describe('envelopeOf', () => {
       METHOD_NOT_ALLOWED: 405,
       PAYLOAD_TOO_LARGE: 413,
       RATE_LIMITED: 429,
+      QUOTA_EXCEEDED: 429,
       INTERNAL_ERROR: 500,
       BAD_GATEWAY: 502,
       UPSTREAM_UNAUTHORIZED: 502,

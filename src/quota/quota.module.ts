@@ -20,7 +20,10 @@ import { RedisQuotaStore } from './redis-quota.store';
         redis: RedisClient | null,
       ): QuotaStore =>
         redis
-          ? new RedisQuotaStore(redis)
+          ? new RedisQuotaStore(
+              redis,
+              config.get('session', { infer: true }).redisClusterNodes !== undefined,
+            )
           : new MemoryQuotaStore(config.get('rateLimit', { infer: true }).memoryMaxKeys),
     },
     ProxyQuota,

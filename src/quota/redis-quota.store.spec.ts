@@ -20,15 +20,16 @@ describe('RedisQuotaStore', () => {
   });
 
   it('exactly N of many concurrent calls are counted, refusals are not', async () => {
-    const store = new RedisQuotaStore(client, prefix);
+    const store = new RedisQuotaStore(client, false, prefix);
     const quotas = quotasFor(quotasSchema.parse({ user: { day: 5 } }), 'local:ada', 'red', NOW);
     const takes = await Promise.all(Array.from({ length: 40 }, () => store.take(quotas)));
     expect(takes.filter((t) => t.refused === undefined)).toHaveLength(5);
     expect((await store.read(quotas))[0]?.used).toBe(5);
   });
 
-  it('a team refusal gives back what the user side counted; keys carry the owner in a hash tag', async () => {
-    const store = new RedisQuotaStore(client, prefix);
+  it('on a Cluster, a team refusal gives back what the user side counted; keys carry the owner in a hash tag', async () => {
+    // The store itself does not ask the topology: a plain server runs the Cluster's two steps too.
+    const store = new RedisQuotaStore(client, true, prefix);
     const config = quotasSchema.parse({ user: { day: 10 }, team: { day: 2 } });
     const bob = quotasFor(config, 'local:bob', 'blue', NOW);
     const carol = quotasFor(config, 'oidc:carol', 'blue', NOW);

@@ -40,40 +40,41 @@ function keyOf(prefix: string, quota: AppliedQuota): string {
 }
 
 /**
- * Quota counters shared by every replica. A call's user quotas are one script on the user's
- * slot and its team quotas one on the team's, sent together (one round trip; node-redis writes
- * commands issued in the same tick as one batch). When one side refuses and the other counted,
- * the other is given back at once, so a refused call spends no quota (docs/capacity.md, "Quotas").
+ * Quota counters shared by every replica. On one Redis (plain or Sentinel) a call's quotas are one
+ * script: one round trip, exact. On a Cluster, the user's quotas are one script on the user's
+ * slot and, only when they pass, the team's one on the team's slot (a second round trip); when
+ * the team refuses, the user's count is given back. Done the other way round, a user's refusal
+ * would hold a team counter up for a moment and could refuse a team mate the team still had room
+ * for (docs/capacity.md, "Quotas").
  */
 export class RedisQuotaStore extends QuotaStore {
   constructor(
     private readonly client: RedisClient,
+    private readonly cluster: boolean,
     private readonly prefix = QUOTA_KEY_PREFIX,
   ) {
     super();
   }
 
   async take(quotas: readonly AppliedQuota[]): Promise<QuotaTake> {
-    const groups = (['user', 'team'] as const)
-      .map((scope) => quotas.filter((q) => q.scope === scope))
-      .filter((group) => group.length > 0);
-    const settled = await Promise.allSettled(groups.map((group) => this.takeGroup(group)));
-    const counted = settled.flatMap((s, i) =>
-      s.status === 'fulfilled' && s.value.refused === undefined ? [groups[i]!] : [],
-    );
-    const failed = settled.find((s) => s.status === 'rejected');
-    const refusal = settled.find(
-      (s): s is PromiseFulfilledResult<QuotaTake> =>
-        s.status === 'fulfilled' && s.value.refused !== undefined,
-    );
-    if ((failed !== undefined || refusal !== undefined) && counted.length > 0) {
-      this.giveBack(counted.flat());
+    if (!this.cluster) return this.takeGroup(quotas);
+    const user = quotas.filter((q) => q.scope === 'user');
+    const team = quotas.filter((q) => q.scope === 'team');
+    if (user.length === 0 || team.length === 0) return this.takeGroup(quotas);
+    const first = await this.takeGroup(user);
+    if (first.refused !== undefined) return first;
+    let second: QuotaTake;
+    try {
+      second = await this.takeGroup(team);
+    } catch (err) {
+      this.giveBack(user);
+      throw err;
     }
-    if (failed !== undefined) throw failed.reason;
-    if (refusal !== undefined) return refusal.value;
-    return {
-      uses: settled.flatMap((s) => (s.status === 'fulfilled' ? s.value.uses : [])),
-    };
+    if (second.refused !== undefined) {
+      this.giveBack(user);
+      return second;
+    }
+    return { uses: [...first.uses, ...second.uses] };
   }
 
   async read(quotas: readonly AppliedQuota[]): Promise<QuotaUse[]> {
