@@ -23,7 +23,11 @@ import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { audit } from '../observability/audit';
-import { reportHeaders, writeReport } from '../rate-limit/rate-limit-report';
+import {
+  mergedRateLimitFields,
+  writeRateLimitFields,
+  type RateLimitItem,
+} from '../capacity/rate-limit-fields';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
@@ -37,6 +41,8 @@ const MAX_ERROR_BODY = 256 * 1024;
 
 /** A browser may take nothing of a streamed answer for this many GATHER_TIMEOUT_MS. */
 const BROWSER_STALL_TIMEOUTS = 4;
+
+const NO_ITEMS: readonly RateLimitItem[] = [];
 
 /** How a connection fails when Gather never got, or never answered, the request on it. */
 const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
@@ -350,7 +356,13 @@ export class GatherForwarder implements OnApplicationShutdown {
       if (rewritten !== undefined) headers.location = rewritten;
     }
     Object.assign(headers, this.securityHeaders);
-    if (call.rateLimit) Object.assign(headers, reportHeaders(call.rateLimit));
+    const rateLimit = mergedRateLimitFields(
+      upstream['ratelimit-policy'],
+      upstream.ratelimit,
+      call.rateLimits ?? NO_ITEMS,
+    );
+    if (rateLimit.policy !== undefined) headers['ratelimit-policy'] = rateLimit.policy;
+    if (rateLimit.state !== undefined) headers.ratelimit = rateLimit.state;
     headers['x-request-id'] = gatherId ?? call.requestId;
     if (contentLength !== undefined) headers['content-length'] = contentLength;
     call.gatherRequestId = gatherId;
@@ -484,7 +496,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       for (const name in this.securityHeaders) res.setHeader(name, this.securityHeaders[name]!);
       // Like every proxied answer, one user's (the envelope adds `Cache-Control: no-store`).
       res.setHeader('Vary', 'Cookie');
-      if (call.rateLimit) writeReport(res, call.rateLimit);
+      if (call.rateLimits) writeRateLimitFields(res, call.rateLimits);
       // A body left unread cannot be skipped safely: the connection ends with this answer.
       if (!call.req.complete) res.setHeader('Connection', 'close');
     }

@@ -183,12 +183,14 @@ describe('headersToBrowser', () => {
     });
   });
 
-  it("drops Gather's RateLimit-* (the BFF's own describe its limits)", () => {
+  it("drops Gather's older RateLimit-* and leaves RateLimit-Policy and RateLimit to the merge", () => {
     const out = headersToBrowser({
       'content-type': 'application/json',
       'ratelimit-limit': '999',
       'ratelimit-remaining': '998',
       'ratelimit-reset': '1',
+      'ratelimit-policy': '"g";q=1;w=1',
+      ratelimit: '"g";r=0;t=1',
     });
     expect(out).toEqual({ 'content-type': 'application/json', ...PRIVATE });
   });

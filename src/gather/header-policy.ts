@@ -46,8 +46,9 @@ export function forwardedToGather(extra: readonly string[]): ReadonlySet<string>
  * Gather headers that never reach the browser (docs/contract.md, "Headers to the browser"):
  * cookies and keys, what describes Gather's servers, cross-origin grants the BFF's origin never
  * makes, headers that set state for the whole origin or steer the page, and every security
- * header, since the BFF's own always win; so do its `RateLimit-*`, which describe its own
- * limits. `location` is rewritten apart (see gatherLocation); `cache-control` and `vary` are
+ * header, since the BFF's own always win; `RateLimit-Policy` and `RateLimit` are merged with
+ * the BFF's own items (capacity/rate-limit-fields.ts), and the older `RateLimit-Limit`,
+ * `-Remaining` and `-Reset` are never sent. `location` is rewritten apart (see gatherLocation); `cache-control` and `vary` are
  * made private (see private-cache.ts).
  */
 const DROP_TO_BROWSER = new Set([
@@ -93,6 +94,8 @@ const DROP_TO_BROWSER = new Set([
   'ratelimit-limit',
   'ratelimit-remaining',
   'ratelimit-reset',
+  'ratelimit-policy',
+  'ratelimit',
 ]);
 
 /** Whole families of Gather headers that never reach the browser. */

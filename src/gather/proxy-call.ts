@@ -1,16 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { HeldKey } from '../keys/gather-keys.service';
-import type { QuotaUse } from '../quota/quota.store';
 import type { RequestTrace } from '../observability/tracing';
-import type { RateLimitReport } from '../rate-limit/rate-limit-report';
-import type { RateLimited } from '../rate-limit/proxy-rate-limit';
+import type { RateLimitItem, RateLimitItems } from '../capacity/rate-limit-fields';
 import type { Principal } from '../session/principal';
 import type { SignedInUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
 /** One browser request on the proxied path, from its first check to its last byte. */
-export interface ProxyCall {
+export interface ProxyCall extends RateLimitItems {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** The BFF's id for this request: sent to Gather, and the browser's X-Request-Id fallback. */
@@ -27,10 +25,11 @@ export interface ProxyCall {
   user?: SignedInUser;
   /** Set with the allow-list: the key this request is forwarded with. */
   key?: HeldKey;
-  /** The quotas the call counted in (or the one that refused it), once counted. */
-  quotas?: readonly QuotaUse[];
-  /** What the answer's `RateLimit-*` say, once a limit counted the request. */
-  rateLimit?: RateLimitReport;
+  /**
+   * The items of the answer's `RateLimit-Policy` and `RateLimit`, one per policy that counted the
+   * request, in the order counted (add with addRateLimit, capacity/rate-limit-fields.ts).
+   */
+  rateLimits?: RateLimitItem[];
   /**
    * The count started beside the session read for the user this session last had on this
    * replica; it stands only once the session check confirms that user.
@@ -59,8 +58,8 @@ export interface ProxyCall {
 /** A rate-limit count run ahead of the session check (see ProxyCall.earlyCount). */
 export interface EarlyCount {
   readonly principal: Principal;
-  /** Where the count put its `RateLimit-*` report. */
-  readonly report: RateLimited;
+  /** Where the count put its `RateLimit` items. */
+  readonly report: RateLimitItems;
   /** Settles when the count is done: with its refusal (429, 503), or undefined. */
   readonly outcome: Promise<Error | undefined>;
 }

@@ -13,8 +13,9 @@ import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { loggedUrl } from '../observability/logged-url';
+import { addRateLimit, type RateLimitItems } from '../capacity/rate-limit-fields';
 import { ProxyQuota } from '../quota/proxy-quota';
-import { ProxyRateLimit, type RateLimited } from '../rate-limit/proxy-rate-limit';
+import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
 import { compileRules } from './allow-list';
 import { GatherForwarder } from './gather-forwarder';
@@ -82,7 +83,7 @@ export class ProxyPipeline {
     // once the session check names that user (docs/architecture.md, "Stores and replicas").
     const countAhead = (call: ProxyCall, principal: Principal): void => {
       if (!routeAllowed(call)) return;
-      const report: RateLimited = {};
+      const report: RateLimitItems = {};
       const outcome = rateLimit
         .count(
           report,
@@ -115,7 +116,7 @@ export class ProxyPipeline {
       const early = call.earlyCount;
       if (early?.principal === principal) {
         return early.outcome.then((refusal) => {
-          call.rateLimit = early.report.rateLimit;
+          for (const item of early.report.rateLimits ?? []) addRateLimit(call, item);
           if (refusal !== undefined) throw refusal;
         });
       }

@@ -3,7 +3,8 @@ import type { AppConfig } from '../config/config.schema';
 import { quotasSchema } from '../config/quotas';
 import { BffError } from '../http/error-codes';
 import { StoreFailurePolicy } from '../rate-limit/store-failure.policy';
-import { ProxyQuota, type QuotaCounted } from './proxy-quota';
+import type { RateLimitItems } from '../capacity/rate-limit-fields';
+import { ProxyQuota } from './proxy-quota';
 import { QuotaStore, type QuotaTake, type QuotaUse } from './quota.store';
 
 /** A store whose server does not answer. */
@@ -29,7 +30,7 @@ function proxyQuota(redisFailure: 'open' | 'closed'): ProxyQuota {
 
 describe('ProxyQuota with its store down (RATE_LIMIT_REDIS_FAILURE)', () => {
   it('closed: 503 SERVICE_UNAVAILABLE', async () => {
-    const into: QuotaCounted = {};
+    const into: RateLimitItems = {};
     const refusal = await proxyQuota('closed')
       .count(into, 'local:ada', undefined)
       .catch((e: unknown) => e);
@@ -38,8 +39,8 @@ describe('ProxyQuota with its store down (RATE_LIMIT_REDIS_FAILURE)', () => {
   });
 
   it('open: the call passes uncounted', async () => {
-    const into: QuotaCounted = {};
+    const into: RateLimitItems = {};
     await expect(proxyQuota('open').count(into, 'local:ada', undefined)).resolves.toBeUndefined();
-    expect(into.quotas).toBeUndefined();
+    expect(into.rateLimits).toBeUndefined();
   });
 });

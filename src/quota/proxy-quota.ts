@@ -1,17 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import type { AppConfig } from '../config/config.schema';
 import type { QuotasConfig } from '../config/quotas';
 import { StoreFailurePolicy } from '../rate-limit/store-failure.policy';
 import type { Principal } from '../session/principal';
 import { quotaExceeded } from './quota-exceeded';
+import { addQuotaItems } from './quota-items';
 import { hasQuotas, quotasFor } from './quota-plan';
 import { QuotaStore, type QuotaUse } from './quota.store';
-
-/** Where a counted call's quota state goes, for its RateLimit items. */
-export interface QuotaCounted {
-  quotas?: readonly QuotaUse[];
-}
 
 /**
  * The quotas of the proxied path (docs/capacity.md, "Quotas"): after the rate limit, every call
@@ -34,7 +31,7 @@ export class ProxyQuota {
   }
 
   /** Counts one call; throws QUOTA_EXCEEDED past a quota, or the 503 of a closed store failure. */
-  async count(into: QuotaCounted, principal: Principal, team: string | undefined): Promise<void> {
+  async count(into: RateLimitItems, principal: Principal, team: string | undefined): Promise<void> {
     if (!this.enabled) return;
     const now = new Date();
     const quotas = quotasFor(this.config, principal, team, now);
@@ -46,7 +43,7 @@ export class ProxyQuota {
       this.failure.onStoreError(err);
       return;
     }
-    into.quotas = take.uses;
+    addQuotaItems(into, take.uses, now);
     if (take.refused !== undefined) throw quotaExceeded(take.refused, now);
   }
 

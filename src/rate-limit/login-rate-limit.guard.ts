@@ -4,6 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { normalizeIp } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config.schema';
+import { ratePolicy } from '../capacity/rate-limit-fields';
 import { readJsonBody } from '../http/json-body';
 import { RateLimitStore } from './rate-limit.store';
 import { StoreBackedThrottlerGuard } from './store-backed-throttler.guard';
@@ -72,6 +73,7 @@ export class LoginRateLimitGuard extends StoreBackedThrottlerGuard {
       storage,
       reflector,
       failure,
+      ratePolicy('login', limit, windowSeconds),
     );
   }
 }
@@ -104,6 +106,7 @@ export class SignInRateLimitGuard extends StoreBackedThrottlerGuard {
       storage,
       reflector,
       failure,
+      ratePolicy('login', limit, windowSeconds),
     );
   }
 }

@@ -4,20 +4,23 @@ import type { AppConfig } from '../config/config.schema';
 import { pathPattern } from '../http/path-pattern';
 import { rateLimited } from './rate-limited';
 import type { Principal } from '../session/principal';
-import { counterKey, isTighter, reportOf, type RateLimitReport } from './rate-limit-report';
+import {
+  addRateLimit,
+  ratePolicy,
+  type RateLimitItems,
+  type RateLimitPolicy,
+} from '../capacity/rate-limit-fields';
+import { counterKey, itemOf } from './rate-limit-report';
 import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
-
-/** Where a counted request's `RateLimit-*` report goes (the proxied call). */
-export interface RateLimited {
-  rateLimit?: RateLimitReport;
-}
 
 /** One limit a proxied request may count in. */
 interface Limit {
   readonly name: string;
   readonly limit: number;
   readonly ttl: number;
+  /** The policy the answer's `RateLimit` fields report it as, if they report it. */
+  readonly policy?: RateLimitPolicy;
   applies(method: string, path: string): boolean;
 }
 
@@ -27,7 +30,8 @@ interface Limit {
  * (RATE_LIMIT_USER_LIMIT per window), each matching `rateLimit.routes` rule apart, then the
  * organisation's budget towards Gather (GATHER_UPSTREAM_RATE_LIMIT per second, all replicas).
  * Shortest window first, stopping at the first refusal, so a refused request spends nothing
- * further. RateLimit-* describe the tightest limit counted (docs/contract.md, "Rate limits").
+ * further. The per-user limit is the `"user"` item of the answer's `RateLimit` fields, each
+ * route rule a `"route:<method> <path>"` item (docs/capacity.md, "RateLimit fields").
  */
 @Injectable()
 export class ProxyRateLimit {
@@ -41,7 +45,13 @@ export class ProxyRateLimit {
   ) {
     const { user, routes, upstreamPerSecond } = config.get('rateLimit', { infer: true });
     const all: Limit[] = [
-      { name: 'user', limit: user.limit, ttl: user.windowSeconds * 1000, applies: () => true },
+      {
+        name: 'user',
+        limit: user.limit,
+        ttl: user.windowSeconds * 1000,
+        policy: ratePolicy('user', user.limit, user.windowSeconds),
+        applies: () => true,
+      },
       ...routes.map((rule, index): Limit => {
         const pattern = pathPattern(rule.path);
         return {
@@ -49,6 +59,7 @@ export class ProxyRateLimit {
           name: `route${index}:${rule.method} ${rule.path}`,
           limit: rule.limit,
           ttl: rule.windowSeconds * 1000,
+          policy: ratePolicy(`route:${rule.method} ${rule.path}`, rule.limit, rule.windowSeconds),
           applies: (method, path) =>
             (rule.method === '*' || rule.method === method) && pattern.test(path),
         };
@@ -61,12 +72,12 @@ export class ProxyRateLimit {
 
   /**
    * Counts one request of `principal` (session/principal.ts) to `method path` (the path Gather receives); throws the 429
-   * past a limit, or the 503 when the store is down and the failure policy is closed. What the
-   * answer's `RateLimit-*` say goes to `into.rateLimit` as soon as a limit is counted, refused
-   * or not: the caller writes them with the head, whatever the answer turns out to be.
+   * past a limit, or the 503 when the store is down and the failure policy is closed. The
+   * item of each limit goes to `into.rateLimits` as soon as it is counted, refused or not: the caller
+   * writes the fields with the head, whatever the answer turns out to be.
    */
   async count(
-    into: RateLimited,
+    into: RateLimitItems,
     principal: Principal,
     method: string,
     path: string,
@@ -79,8 +90,7 @@ export class ProxyRateLimit {
         limit.limit,
       );
       if (record === undefined) continue;
-      const next = reportOf(limit.limit, record);
-      if (isTighter(into.rateLimit, next, record.isBlocked)) into.rateLimit = next;
+      if (limit.policy) addRateLimit(into, itemOf(limit.policy, limit.limit, record));
       if (record.isBlocked) throw rateLimited(record.timeToBlockExpire);
     }
     if (this.perSecond === undefined) return;

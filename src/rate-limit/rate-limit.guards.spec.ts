@@ -21,8 +21,9 @@ import { RedisModule } from '../redis/redis.module';
 import { BffError } from '../http/error-codes';
 import { upstreamTarget } from '../gather/path-policy';
 import { LoginRateLimitGuard } from './login-rate-limit.guard';
-import { ProxyRateLimit, type RateLimited } from './proxy-rate-limit';
-import { writeReport } from './rate-limit-report';
+import { rateLimitState } from '../../test/support/rate-limit-fields';
+import { writeRateLimitFields, type RateLimitItems } from '../capacity/rate-limit-fields';
+import { ProxyRateLimit } from './proxy-rate-limit';
 import { principalOf } from '../session/principal';
 import { RateLimitModule } from './rate-limit.module';
 
@@ -42,11 +43,11 @@ class ProbeController {
     const { path } = upstreamTarget(req.originalUrl);
     const user = req.headers['x-test-user'];
     if (typeof user !== 'string') throw new BffError('UNAUTHORIZED');
-    const counted: RateLimited = {};
+    const counted: RateLimitItems = {};
     try {
       await this.limits.count(counted, principalOf('local', user), req.method, path);
     } finally {
-      if (counted.rateLimit) writeReport(res, counted.rateLimit);
+      if (counted.rateLimits) writeRateLimitFields(res, counted.rateLimits);
     }
     reached += 1;
     return { ok: true };
@@ -100,11 +101,9 @@ async function start(limits: Limits): Promise<{ app: INestApplication; url: stri
 const get = (url: string, path: string, user = 'ada', method = 'GET') =>
   fetch(`${url}${path}`, { method, headers: { 'x-test-user': user } });
 
-const rateHeaders = (res: Response) => ({
-  limit: res.headers.get('ratelimit-limit'),
-  remaining: res.headers.get('ratelimit-remaining'),
-  reset: res.headers.get('ratelimit-reset'),
-});
+/** The answer's item of policy `name`. */
+const itemOf = (res: Response, name = 'user') => rateLimitState(res.headers)[name];
+const ROUTE = 'route:POST /questions/**';
 
 async function until(check: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
@@ -129,20 +128,20 @@ describe('rate-limit guards (memory store)', () => {
   });
   afterAll(() => app.close());
 
-  it('counts per user, sets only the RateLimit-* headers, and refuses past the limit', async () => {
+  it('counts per user, sets only RateLimit-Policy and RateLimit, and refuses past the limit', async () => {
     const seen = [];
     for (let i = 0; i < 4; i++) seen.push(await get(url, '/api/gather/a', 'grace'));
     expect(seen.map((r) => r.status)).toEqual([200, 200, 200, 429]);
-    expect(seen.map((r) => rateHeaders(r).remaining)).toEqual(['2', '1', '0', '0']);
+    expect(seen.map((r) => itemOf(r)?.r)).toEqual([2, 1, 0, 0]);
     for (const res of seen) {
-      expect(res.headers.get('ratelimit-limit')).toBe('3');
-      expect(Number(res.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
-      expect(Number(res.headers.get('ratelimit-reset'))).toBeLessThanOrEqual(60);
+      expect(res.headers.get('ratelimit-policy')).toBe('"user";q=3;w=60');
+      expect(itemOf(res)?.t).toBeGreaterThan(0);
+      expect(itemOf(res)?.t).toBeLessThanOrEqual(60);
       const names = [...res.headers.keys()];
       expect(names.filter((n) => /ratelimit|retry-after/i.test(n)).sort()).toEqual(
         res.status === 429
-          ? ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after']
-          : ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+          ? ['ratelimit', 'ratelimit-policy', 'retry-after']
+          : ['ratelimit', 'ratelimit-policy'],
       );
     }
     const refused = seen[3]!;
@@ -151,24 +150,27 @@ describe('rate-limit guards (memory store)', () => {
     };
     expect(body.error.code).toBe('RATE_LIMITED');
     expect(refused.headers.get('retry-after')).toBe(String(body.error.details.retryAfterSeconds));
-    expect(refused.headers.get('ratelimit-reset')).toBe(refused.headers.get('retry-after'));
+    expect(String(itemOf(refused)?.t)).toBe(refused.headers.get('retry-after'));
     expect(reached).toBe(3);
     // Another user has a counter of their own.
     expect((await get(url, '/api/gather/a', 'hopper')).status).toBe(200);
   });
 
-  it('counts a matching route rule apart from the user limit and reports the tighter one', async () => {
+  it('counts a matching route rule apart from the user limit and reports both', async () => {
     const first = await get(url, '/api/gather/questions/7/answers', 'linus', 'POST');
     expect(first.status).toBe(200);
-    expect(rateHeaders(first)).toEqual({ limit: '1', remaining: '0', reset: '30' });
+    expect(first.headers.get('ratelimit-policy')).toBe(`"${ROUTE}";q=1;w=30, "user";q=3;w=60`);
+    expect(itemOf(first, ROUTE)).toEqual({ q: 1, w: 30, r: 0, t: 30 });
+    expect(itemOf(first)).toMatchObject({ q: 3, r: 2 });
     const second = await get(url, '/api/gather/questions/7/answers', 'linus', 'POST');
     expect(second.status).toBe(429);
-    expect(second.headers.get('retry-after')).toBe(second.headers.get('ratelimit-reset'));
+    expect(second.headers.get('retry-after')).toBe(String(itemOf(second, ROUTE)?.t));
     // Not the rule's method or path: only the user limit applies. The refused request stopped
     // at the rule, so this is the user's second of three.
     const other = await get(url, '/api/gather/questions/7', 'linus', 'GET');
     expect(other.status).toBe(200);
-    expect(rateHeaders(other)).toMatchObject({ limit: '3', remaining: '1' });
+    expect(other.headers.get('ratelimit-policy')).toBe('"user";q=3;w=60');
+    expect(itemOf(other)).toMatchObject({ q: 3, r: 1 });
     expect(reached).toBe(2);
   });
 
@@ -190,7 +192,8 @@ describe('rate-limit guards (memory store)', () => {
     // Third from this address: refused whatever the username (X-Forwarded-For is not trusted).
     const third = await login('c', '10.9.8.7');
     expect(third.status).toBe(429);
-    expect(rateHeaders(third)).toMatchObject({ limit: '2', remaining: '0' });
+    expect(third.headers.get('ratelimit-policy')).toBe('"login";q=2;w=60');
+    expect(itemOf(third, 'login')).toMatchObject({ q: 2, r: 0 });
     expect(reached).toBe(2);
   });
 });
@@ -244,14 +247,12 @@ describe.each(['closed', 'open'] as const)(
         expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
       } else {
         expect(down.status).toBe(200);
-        expect(down.headers.get('ratelimit-limit')).toBeNull();
+        expect(down.headers.get('ratelimit')).toBeNull();
       }
       const reachedWhileDown = reached;
 
       await redis.start();
-      await until(async () =>
-        (await get(url, '/api/gather/a', 'after')).headers.has('ratelimit-limit'),
-      );
+      await until(async () => (await get(url, '/api/gather/a', 'after')).headers.has('ratelimit'));
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await get(url, '/api/gather/a', 'after2')).status);
       expect(statuses).toEqual([200, 200, 200, 429]);

@@ -9,27 +9,27 @@ import {
 import type { ServerResponse } from 'node:http';
 import { rateLimited } from './rate-limited';
 import {
-  counterKey,
-  isTighter,
-  reportOf,
-  writeReport,
-  type RateLimitReport,
-} from './rate-limit-report';
+  writeRateLimitFields,
+  type RateLimitItem,
+  type RateLimitPolicy,
+} from '../capacity/rate-limit-fields';
+import { counterKey, isTighter, itemOf } from './rate-limit-report';
 import type { RateLimitStore, ThrottlerStorageRecord } from './rate-limit.store';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
 /**
- * What a request's `RateLimit-*` say so far (the tightest of its throttlers), on the request
+ * What a request's `RateLimit` item says so far (the tightest of its throttlers), on the request
  * itself rather than in a WeakMap (docs/architecture.md, "No per-request state in long-lived
  * maps").
  */
 const REPORTED = Symbol('rateLimitReported');
-type Reported = object & { [REPORTED]?: RateLimitReport };
+type Reported = object & { [REPORTED]?: RateLimitItem };
 
 /**
- * The throttler as docs/contract.md ("Rate limits") has it: counters in our store, `RateLimit-Limit`,
- * `RateLimit-Remaining` and `RateLimit-Reset` on every response it passes or rejects (and no
- * `X-RateLimit-*` or per-throttler `Retry-After-<name>`), the 429 in Gather's envelope, and the
+ * The throttler as docs/contract.md ("Rate limits") has it: counters in our store,
+ * `RateLimit-Policy` and `RateLimit` with one item, `policy`, the tightest of its throttlers, on
+ * every response it passes or rejects (docs/capacity.md, "RateLimit fields"; no `X-RateLimit-*`
+ * or per-throttler `Retry-After-<name>`), the 429 in Gather's envelope, and the
  * RATE_LIMIT_REDIS_FAILURE policy when the store does not answer.
  */
 export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
@@ -38,6 +38,7 @@ export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
     storage: RateLimitStore,
     reflector: Reflector,
     private readonly failure: StoreFailurePolicy,
+    private readonly policy: RateLimitPolicy,
   ) {
     super(options, storage, reflector);
   }
@@ -86,9 +87,9 @@ export abstract class StoreBackedThrottlerGuard extends ThrottlerGuard {
     limit: number,
     record: ThrottlerStorageRecord,
   ): void {
-    const next = reportOf(limit, record);
+    const next = itemOf(this.policy, limit, record);
     if (!isTighter((req as Reported)[REPORTED], next, record.isBlocked)) return;
     (req as Reported)[REPORTED] = next;
-    writeReport(res, next);
+    writeRateLimitFields(res, [next]);
   }
 }

@@ -13,6 +13,7 @@ import {
   type Demo,
 } from '../../src/demo/start-demo';
 import { UUID, type Envelope } from '../support/http';
+import { rateLimitState } from '../support/rate-limit-fields';
 
 /** Checks Gather's envelope around `error` and returns the request id it carried. */
 async function expectEnvelope(
@@ -303,7 +304,12 @@ describe('the demo assembly', () => {
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(DEMO_QUESTION_LIMIT.limit);
     expect(limited).toBeDefined();
     const res = limited as Response;
-    expect(res.headers.get('ratelimit-limit')).toBe(String(DEMO_QUESTION_LIMIT.limit));
+    const rule = `route:${DEMO_QUESTION_LIMIT.method} ${DEMO_QUESTION_LIMIT.path}`;
+    expect(rateLimitState(res.headers)[rule]).toMatchObject({
+      q: DEMO_QUESTION_LIMIT.limit,
+      w: DEMO_QUESTION_LIMIT.windowSeconds,
+      r: 0,
+    });
     const retryAfter = Number(res.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(DEMO_QUESTION_LIMIT.windowSeconds);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
 import { send, type Envelope, type RawResponse } from '../support/http';
+import { rateLimitState } from '../support/rate-limit-fields';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
@@ -40,6 +41,12 @@ function expectQuotaExceeded(res: RawResponse, quota: string, limit: number): vo
   expect(retryAfter).toBeLessThanOrEqual(secondsToMidnight() + 5);
   expect(retryAfter).toBeGreaterThanOrEqual(secondsToMidnight() - 60);
   expect(res.headers['x-request-id']).toBe(body.meta.requestId);
+  expect(rateLimitState(res.headers)[quota]).toEqual({
+    q: limit,
+    w: 86400,
+    r: 0,
+    t: retryAfter,
+  });
 }
 
 describe('quotas', () => {
@@ -101,8 +108,17 @@ describe('quotas', () => {
       const responses = await Promise.all(
         Array.from({ length: 40 }, (_, i) => proxied(app(i), cookies[i % 2]!)),
       );
-      expect(responses.filter((r) => r.status === 200)).toHaveLength(5);
+      const passed = responses.filter((r) => r.status === 200);
+      expect(passed).toHaveLength(5);
       expect(fake.requests).toHaveLength(5);
+      // Each forwarded answer says what is left of the quota, as a RateLimit item.
+      const left = passed.map((r) => rateLimitState(r.headers)['user-day']);
+      expect(left.map((s) => s?.r).sort()).toEqual([0, 1, 2, 3, 4]);
+      for (const state of left) {
+        expect(state).toMatchObject({ q: 5, w: 86400 });
+        expect(state?.t).toBeGreaterThanOrEqual(1);
+        expect(state?.t).toBeLessThanOrEqual(secondsToMidnight() + 5);
+      }
       const refused = responses.filter((r) => r.status !== 200);
       expect(refused).toHaveLength(35);
       for (const res of refused) expectQuotaExceeded(res, 'user-day', 5);

@@ -10,10 +10,12 @@ import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { configDirWith } from '../support/config-dir';
+import { rateLimitState } from '../support/rate-limit-fields';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
 const PASSWORD = 'correct horse battery';
-const RATE_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+const RATE_HEADERS = ['ratelimit', 'ratelimit-policy'];
+const ROUTE = 'route:POST /questions/**';
 
 const proxied = (t: TestApp, cookie: string, path = '/api/gather/questions') =>
   send(t.url, { path, headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie } });
@@ -40,8 +42,16 @@ function rateLimitHeaders(res: RawResponse): Record<string, string> {
   );
 }
 
-/** SPEC's 429 exactly: envelope, Retry-After = details.retryAfterSeconds, RateLimit-* only. */
-function expectRateLimited(res: RawResponse, limit: number, windowSeconds: number): void {
+/**
+ * SPEC's 429 exactly: envelope, Retry-After = details.retryAfterSeconds, RateLimit-Policy and
+ * RateLimit only, the refusing policy's item at r=0 with t = Retry-After.
+ */
+function expectRateLimited(
+  res: RawResponse,
+  limit: number,
+  windowSeconds: number,
+  policy = 'user',
+): void {
   expect(res.status).toBe(429);
   const body = res.json<Envelope>();
   expect(Object.keys(body).sort()).toEqual(['error', 'meta']);
@@ -54,23 +64,29 @@ function expectRateLimited(res: RawResponse, limit: number, windowSeconds: numbe
   expect(retryAfter).toBeLessThanOrEqual(windowSeconds);
   expect(body.meta.requestId).toMatch(UUID);
   expect(res.headers['x-request-id']).toBe(body.meta.requestId);
-  expect(rateLimitHeaders(res)).toEqual({
-    'ratelimit-limit': String(limit),
-    'ratelimit-remaining': '0',
-    'ratelimit-reset': String(retryAfter),
-    'retry-after': String(retryAfter),
+  expect(Object.keys(rateLimitHeaders(res)).sort()).toEqual([...RATE_HEADERS, 'retry-after']);
+  expect(res.headers['retry-after']).toBe(String(retryAfter));
+  expect(rateLimitState(res.headers)[policy]).toEqual({
+    q: limit,
+    w: windowSeconds,
+    r: 0,
+    t: retryAfter,
   });
 }
 
-function expectRateHeaders(res: RawResponse, limit: number, remaining: number, window: number) {
-  const headers = rateLimitHeaders(res);
-  expect(Object.keys(headers).sort()).toEqual(RATE_HEADERS);
-  expect(headers['ratelimit-limit']).toBe(String(limit));
-  expect(headers['ratelimit-remaining']).toBe(String(remaining));
-  const reset = Number(headers['ratelimit-reset']);
-  expect(Number.isInteger(reset)).toBe(true);
-  expect(reset).toBeGreaterThanOrEqual(1);
-  expect(reset).toBeLessThanOrEqual(window);
+function expectRateHeaders(
+  res: RawResponse,
+  limit: number,
+  remaining: number,
+  window: number,
+  policy = 'user',
+) {
+  expect(Object.keys(rateLimitHeaders(res)).sort()).toEqual(RATE_HEADERS);
+  const item = rateLimitState(res.headers)[policy];
+  expect(item).toMatchObject({ q: limit, w: window, r: remaining });
+  expect(Number.isInteger(item?.t)).toBe(true);
+  expect(item?.t).toBeGreaterThanOrEqual(1);
+  expect(item?.t).toBeLessThanOrEqual(window);
 }
 
 describe('rate limits', () => {
@@ -115,10 +131,10 @@ describe('rate limits', () => {
       const passed = responses.filter((r) => r.status === 200);
       expect(passed).toHaveLength(5);
       expect(fake.requests).toHaveLength(5);
-      const remaining = passed.map((r) => Number(r.headers['ratelimit-remaining']));
+      const remaining = passed.map((r) => rateLimitState(r.headers).user?.r ?? -1);
       expect(remaining.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
       for (const res of passed) {
-        expectRateHeaders(res, 5, Number(res.headers['ratelimit-remaining']), 60);
+        expectRateHeaders(res, 5, rateLimitState(res.headers).user?.r ?? -1, 60);
       }
       const refused = responses.filter((r) => r.status !== 200);
       expect(refused).toHaveLength(195);
@@ -139,7 +155,7 @@ describe('rate limits', () => {
       for (let i = 0; i < 3; i++) {
         const refused = await proxied(t, ended);
         expect(refused.status).toBe(401);
-        expect(refused.headers['ratelimit-remaining']).toBeUndefined();
+        expect(refused.headers.ratelimit).toBeUndefined();
       }
       expectRateHeaders(await proxied(t, live), 5, 2, 60);
     });
@@ -154,18 +170,24 @@ describe('rate limits', () => {
       expect(fake.requests).toHaveLength(1);
     });
 
-    it("sends the BFF's RateLimit-* alone, on Gather's answers and on its own errors", async () => {
+    it("drops Gather's older RateLimit-* and sends the BFF's fields on Gather's answers and on its own errors", async () => {
       const cookieOfCy = await signIn(t, cy, PASSWORD);
       const gatherLimits = {
         'RateLimit-Limit': '999',
         'RateLimit-Remaining': '998',
         'RateLimit-Reset': '1',
+        'RateLimit-Policy': '"gather";q=100;w=10',
+        RateLimit: '"gather";r=50;t=5',
       };
       fake.handle = (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json', ...gatherLimits });
         res.end('{}');
       };
-      expectRateHeaders(await proxied(t, cookieOfCy), 5, 4, 60);
+      const passed = await proxied(t, cookieOfCy);
+      expectRateHeaders(passed, 5, 4, 60);
+      // Gather's own items are kept, and the BFF's follow them in the same fields.
+      expect(passed.headers['ratelimit-policy']).toBe('"gather";q=100;w=10, "user";q=5;w=60');
+      expect(passed.headers.ratelimit).toMatch(/^"gather";r=50;t=5, "user";r=4;t=\d+$/);
       fake.handle = (_req, res) => {
         res.writeHead(503, { 'content-type': 'application/json', ...gatherLimits });
         res.end(gatherError('UNAVAILABLE', 'Down for maintenance'));
@@ -220,10 +242,11 @@ describe('rate limits', () => {
         });
       const first = await post();
       expect(first.status).toBe(200);
-      // The rule (2 per 30 s) is tighter than the user limit (120 per 60 s), so it is reported.
-      expectRateHeaders(first, 2, 1, 30);
+      // The rule (2 per 30 s) and the user limit (120 per 60 s), one item each.
+      expectRateHeaders(first, 2, 1, 30, ROUTE);
+      expectRateHeaders(first, 120, 119, 60);
       expect((await post()).status).toBe(200);
-      expectRateLimited(await post(), 2, 30);
+      expectRateLimited(await post(), 2, 30, ROUTE);
       expect(fake.requests).toHaveLength(2);
       // A GET on the same path is only under the user limit.
       const get = await proxied(t, cookie, '/api/gather/questions/42/answers');
@@ -322,11 +345,11 @@ describe('rate limits', () => {
         attempts.forEach((res, i) => {
           expect(res.status).toBe(401);
           expect(res.json<Envelope>().error.code).toBe('INVALID_CREDENTIALS');
-          expectRateHeaders(res, LIMIT, LIMIT - 1 - i, 60);
+          expectRateHeaders(res, LIMIT, LIMIT - 1 - i, 60, 'login');
         });
         // Right password, new username, new forwarded address: still the same client.
         const refused = await login(t, ada, PASSWORD, { 'x-forwarded-for': '198.51.100.7' });
-        expectRateLimited(refused, LIMIT, 60);
+        expectRateLimited(refused, LIMIT, 60, 'login');
         expect(refused.headers['set-cookie']).toBeUndefined();
       });
     });
@@ -351,11 +374,12 @@ describe('rate limits', () => {
           expect(res.status).toBe(401);
         }
         const refused = await login(t, bob, PASSWORD, { 'x-forwarded-for': '192.0.2.200' });
-        expectRateLimited(refused, net, 60);
+        // The safety net's refusal is the "login" policy's item at r=0 (q stays the limit).
+        expectRateLimited(refused, LIMIT, 60, 'login');
         // Another account from a fresh address is unaffected.
         const other = await login(t, ada, PASSWORD, { 'x-forwarded-for': '192.0.2.201' });
         expect(other.status).toBe(200);
-        expectRateHeaders(other, LIMIT, LIMIT - 1, 60);
+        expectRateHeaders(other, LIMIT, LIMIT - 1, 60, 'login');
       });
 
       it('limits per forwarded client address when the proxy is trusted', async () => {
@@ -363,7 +387,12 @@ describe('rate limits', () => {
         for (let i = 0; i < LIMIT; i++) {
           expect((await login(t, `x-${i}`, 'wrong', { 'x-forwarded-for': ip })).status).toBe(401);
         }
-        expectRateLimited(await login(t, `x-last`, 'wrong', { 'x-forwarded-for': ip }), LIMIT, 60);
+        expectRateLimited(
+          await login(t, `x-last`, 'wrong', { 'x-forwarded-for': ip }),
+          LIMIT,
+          60,
+          'login',
+        );
         expect(
           (await login(t, 'x-fresh', 'wrong', { 'x-forwarded-for': '198.51.100.100' })).status,
         ).toBe(401);
@@ -405,8 +434,13 @@ describe('starting an OIDC sign-in counts against the per-address login limit', 
     // A callback without its transaction is refused, and counted all the same.
     expect((await send(t.url, { path: '/auth/callback?code=c&state=s' })).status).toBe(401);
     expect((await login(t, 'ada', PASSWORD)).status).toBe(200);
-    expectRateLimited(await send(t.url, { path: '/auth/login' }), LIMIT, WINDOW);
-    expectRateLimited(await send(t.url, { path: '/auth/callback?code=c&state=s' }), LIMIT, WINDOW);
-    expectRateLimited(await login(t, 'ada', PASSWORD), LIMIT, WINDOW);
+    expectRateLimited(await send(t.url, { path: '/auth/login' }), LIMIT, WINDOW, 'login');
+    expectRateLimited(
+      await send(t.url, { path: '/auth/callback?code=c&state=s' }),
+      LIMIT,
+      WINDOW,
+      'login',
+    );
+    expectRateLimited(await login(t, 'ada', PASSWORD), LIMIT, WINDOW, 'login');
   });
 });

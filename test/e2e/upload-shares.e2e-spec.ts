@@ -1,6 +1,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { send, type Envelope } from '../support/http';
+import { remainingOf } from '../support/rate-limit-fields';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { until } from '../support/until';
@@ -52,7 +53,7 @@ describe("one user's slow uploads and everyone else", () => {
   const countedForAda = async (): Promise<number> => {
     looks += 1;
     const res = await send(t.url, { path: '/api/gather/look', headers: spa(ada) });
-    return USER_LIMIT - Number(res.headers['ratelimit-remaining']) - looks;
+    return USER_LIMIT - (remainingOf(res.headers) ?? NaN) - looks;
   };
 
   it("forwards another user's small POST at once, and refuses only that user's next upload with 429", async () => {
