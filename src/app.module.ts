@@ -12,6 +12,7 @@ import { AuthModule } from './auth/auth.module';
 import { SessionModule } from './session/session.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { QuotaModule } from './quota/quota.module';
+import { UsageModule } from './usage/usage.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
@@ -34,6 +35,7 @@ export class AppModule {
         RedisModule,
         RateLimitModule,
         QuotaModule,
+        UsageModule,
         SessionModule,
         AuthModule,
         ObservabilityModule,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ErrorCode } from '../http/error-codes';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitItem, RateLimitItems } from '../capacity/rate-limit-fields';
@@ -35,6 +36,10 @@ export interface ProxyCall extends RateLimitItems {
    * replica; it stands only once the session check confirms that user.
    */
   earlyCount?: EarlyCount;
+  /** Handed to the forwarder: counts as a call to Gather in usage. */
+  forwarded?: boolean;
+  /** The BFF's own refusal, if the call got one before it was forwarded. */
+  refusedWith?: ErrorCode;
   /** The buffered request body, if it has one. */
   body?: Buffer;
   /** Gather's request id, when Gather answered with a usable one. */

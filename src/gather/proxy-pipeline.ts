@@ -17,6 +17,7 @@ import { addRateLimit, type RateLimitItems } from '../capacity/rate-limit-fields
 import { ProxyQuota } from '../quota/proxy-quota';
 import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
 import { SessionLookup } from '../session/session-lookup';
+import { UsageRecorder } from '../usage/usage-recorder';
 import { compileRules } from './allow-list';
 import { GatherForwarder } from './gather-forwarder';
 import { BodyBudget, readBody, type BodyLimits } from './request-body';
@@ -48,6 +49,7 @@ export class ProxyPipeline {
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
+    @Inject(UsageRecorder) private readonly usage: UsageRecorder,
   ) {
     const allowedOrigins = new Set(config.get('server.allowedOrigins', { infer: true }));
     const allowList = compileRules(config.get('proxy', { infer: true }).allow);
@@ -182,14 +184,19 @@ export class ProxyPipeline {
 
   private readonly forward = (call: ProxyCall): void => {
     try {
+      call.forwarded = true;
       this.forwarder.forward(call);
     } catch (err) {
+      call.forwarded = false;
       this.refuse(call, err);
     }
   };
 
   private refuse(call: ProxyCall, err: unknown): void {
-    if (err instanceof BffError) return this.forwarder.fail(call, err);
+    if (err instanceof BffError) {
+      call.refusedWith = err.code;
+      return this.forwarder.fail(call, err);
+    }
     PinoLogger.root.error(
       { err, requestId: call.requestId, traceId: call.trace.traceId },
       'unhandled error',
@@ -212,12 +219,29 @@ export class ProxyPipeline {
     return this.log.child;
   }
 
+  /** A signed-in user's call, forwarded or throttled, counts in their usage: one map increment. */
+  private recordUsage(call: ProxyCall, status: number): void {
+    const user = call.user;
+    if (user === undefined) return;
+    const outcome = call.forwarded
+      ? status >= 400
+        ? 'failed'
+        : 'forwarded'
+      : call.refusedWith !== undefined && THROTTLING.has(call.refusedWith)
+        ? 'throttled'
+        : undefined;
+    if (outcome !== undefined) {
+      this.usage.record(outcome, user.principal, user.team, call.key?.fingerprint);
+    }
+  }
+
   /** The request's one log line and one metrics observation, when its answer is done. */
   private completed(call: ProxyCall): void {
     const { req, res } = call;
     const status = res.statusCode;
     const responseTime = Date.now() - call.startedAt;
     this.metrics.proxiedRequest(req.method, status, responseTime / 1000);
+    this.recordUsage(call, status);
     this.tracing.end(call.trace, status, res.writableFinished);
     this.requestLog()[requestLogLevel(res)](
       {
@@ -232,6 +256,13 @@ export class ProxyPipeline {
     );
   }
 }
+
+/** The refusals usage counts as `throttled` (docs/capacity.md, "Usage"). */
+const THROTTLING: ReadonlySet<string> = new Set([
+  'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
+  'UPSTREAM_THROTTLED',
+]);
 
 /** Already the shape of the request line: the root logger's HTTP serializers are not needed. */
 const asIs = (value: unknown): unknown => value;

@@ -15,6 +15,7 @@ import { BffError } from '../http/error-codes';
 import { sendError } from '../http/envelope';
 import { assignRequestId } from '../http/request-id';
 import { installServerErrorHooks, refusedAtTheDoor } from '../http/server-hooks';
+import { AdminUsageRoutes } from '../usage/admin-usage.routes';
 import { AdminSessions } from './admin-sessions';
 import { Metrics } from './metrics.service';
 
@@ -42,6 +43,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Optional() @Inject(AdminSessions) private readonly admin: AdminSessions | null,
+    @Optional() @Inject(AdminUsageRoutes) private readonly usage: AdminUsageRoutes | null,
   ) {
     const settings = config.get('metrics', { infer: true });
     this.port = settings.port;
@@ -127,15 +129,16 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         }),
       );
     }
-    const encoded = ADMIN_SESSIONS_PATH.exec(path)?.[1];
-    let userId: string | undefined;
     try {
-      userId = encoded === undefined ? undefined : decodeURIComponent(encoded);
-    } catch {
-      userId = undefined;
-    }
-    if (userId === undefined) return sendError(res, id, new BffError('NOT_FOUND'));
-    try {
+      if (await this.usage?.handle(req, res, path)) return;
+      const encoded = ADMIN_SESSIONS_PATH.exec(path)?.[1];
+      let userId: string | undefined;
+      try {
+        userId = encoded === undefined ? undefined : decodeURIComponent(encoded);
+      } catch {
+        userId = undefined;
+      }
+      if (userId === undefined) return sendError(res, id, new BffError('NOT_FOUND'));
       if (req.method === 'GET') {
         return sendJson(res, { sessions: await this.admin.list(userId) });
       }
