@@ -37,7 +37,7 @@ export class AppModule {
         QuotaModule,
         UsageModule,
         SessionModule,
-        AuthModule,
+        AuthModule.forRoot(config.auth),
         ObservabilityModule,
         HealthModule,
         GatherModule,

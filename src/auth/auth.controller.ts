@@ -9,17 +9,16 @@ import {
   Query,
   Req,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
 import { SessionService } from '../session/session.service';
 import { requestIdOf } from '../http/request-id';
+import { Public } from '../http/route-declarations';
 import { principalKind, type Principal } from '../session/principal';
 import { UserSessions, type SessionView } from '../session/user-sessions.service';
 import { OidcClient } from './oidc/oidc-client.service';
 import { publicUser, type PublicUser } from './public-user';
-import { SessionGuard } from './session.guard';
 
 interface MeResponse {
   user: PublicUser;
@@ -27,9 +26,9 @@ interface MeResponse {
 }
 
 /**
- * The session routes every login method shares: who am I, my sessions, and log out. The two
- * that change state get their origin and X-CSRF checks from AuthModule's middleware, ahead of
- * the session.
+ * The session routes every login method shares: who am I, my sessions, and log out. All but
+ * logout need a session (the global SessionGuard); the two that change state get their origin
+ * and X-CSRF checks from AuthModule's middleware, ahead of the session.
  */
 @Controller('auth')
 export class AuthController {
@@ -40,7 +39,6 @@ export class AuthController {
   ) {}
 
   @Get('me')
-  @UseGuards(SessionGuard)
   me(@Req() req: Request): MeResponse {
     // SessionGuard let the request through, so both are set.
     const user = req.user as Express.User;
@@ -50,7 +48,6 @@ export class AuthController {
 
   /** The caller's live sessions, on every replica; `current` marks the one asking. */
   @Get('sessions')
-  @UseGuards(SessionGuard)
   async list(
     @Req() req: Request,
   ): Promise<{ sessions: Array<SessionView & { current: boolean }> }> {
@@ -70,7 +67,6 @@ export class AuthController {
   /** Ends one of the caller's sessions: 204, or 404 NOT_FOUND when `id` is not one of theirs. */
   @Delete('sessions/:id')
   @HttpCode(204)
-  @UseGuards(SessionGuard)
   async revoke(@Req() req: Request, @Param('id') id: string): Promise<void> {
     const principal = this.principalOf(req);
     if (!(await this.userSessions.endByHandle(principal, id, 'revoked', requestIdOf(req)))) {
@@ -84,6 +80,7 @@ export class AuthController {
    * With `everywhere=true`, every session of the user ends, on every replica.
    */
   @Post('logout')
+  @Public()
   @HttpCode(200)
   async logout(
     @Req() req: Request,

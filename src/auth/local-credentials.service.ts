@@ -21,11 +21,6 @@ export class LocalCredentials implements OnModuleInit {
     this.file = config.get('auth', { infer: true }).localUsersFile;
   }
 
-  /** Local login exists only when a users file is configured. */
-  get enabled(): boolean {
-    return this.file !== undefined;
-  }
-
   // At init rather than in a factory: a bad file then fails `listen()` with its message.
   async onModuleInit(): Promise<void> {
     if (this.file === undefined) return;

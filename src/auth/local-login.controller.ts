@@ -14,17 +14,18 @@ import { audit } from '../observability/audit';
 import { Metrics } from '../observability/metrics.service';
 import { SessionService } from '../session/session.service';
 import { requestIdOf } from '../http/request-id';
+import { Public } from '../http/route-declarations';
 import { JsonBodyInterceptor } from './json-body.interceptor';
 import { LocalCredentials } from './local-credentials.service';
-import { LocalLoginEnabledGuard } from './local-login-enabled.guard';
 import { publicUser, type PublicUser } from './public-user';
 import { LoginRateLimitGuard } from '../rate-limit/login-rate-limit.guard';
 
 const loginBody = z.object({ username: z.string(), password: z.string() });
 
 /**
- * `POST /auth/login`: username and password against AUTH_LOCAL_USERS_FILE. Origin and X-CSRF
- * are checked ahead of the session, by AuthModule's middleware, once the route exists.
+ * `POST /auth/login`: username and password against AUTH_LOCAL_USERS_FILE; registered only with
+ * that file (AuthModule.forRoot). Origin and X-CSRF are checked ahead of the session, by
+ * AuthModule's middleware.
  */
 @Controller('auth')
 export class LocalLoginController {
@@ -35,8 +36,9 @@ export class LocalLoginController {
   ) {}
 
   @Post('login')
+  @Public()
   @HttpCode(200)
-  @UseGuards(LocalLoginEnabledGuard, LoginRateLimitGuard)
+  @UseGuards(LoginRateLimitGuard)
   @UseInterceptors(JsonBodyInterceptor)
   async login(@Req() req: Request): Promise<{ user: PublicUser }> {
     const body = loginBody.safeParse(req.body);

@@ -1,9 +1,11 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { BffError } from '../http/error-codes';
-import { ProviderRecheck } from '../session/provider-recheck';
 import { SessionService } from '../session/session.service';
+import { SessionValidity } from '../session/session-validity';
 import { requestIdOf } from '../http/request-id';
+import { isPublic } from '../http/route-declarations';
 import type { SessionUser } from '../session/session-user';
 
 declare global {
@@ -18,32 +20,41 @@ declare global {
   }
 }
 
-/** Lets a request through only with a valid session, and exposes its user as `req.user`. */
+/**
+ * Lets a request through only with a valid session, and exposes its user as `req.user`. Global
+ * (AuthModule): every Nest route but those declared `@Public()`.
+ */
 @Injectable()
 export class SessionGuard implements CanActivate {
   constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(SessionService) private readonly sessions: SessionService,
-    @Inject(ProviderRecheck) private readonly recheck: ProviderRecheck,
+    @Inject(SessionValidity) private readonly validity: SessionValidity,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (isPublic(this.reflector, [context.getHandler(), context.getClass()])) return true;
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
-    const user = this.sessions.currentUser(req);
-    if (!user) {
-      // A session past its absolute timeout is removed now rather than left to idle out.
-      if (req.session?.user) await this.sessions.end(req, http.getResponse<Response>(), 'absolute');
+    const session = req.session;
+    if (!session) throw new BffError('UNAUTHORIZED');
+    const verdict = await this.validity.verdict(
+      req.sessionID,
+      session,
+      requestIdOf(req),
+      Date.now(),
+    );
+    if (verdict === 'none') throw new BffError('UNAUTHORIZED');
+    if (verdict === 'absolute') {
+      // Through express-session, which would otherwise save the session again after this answer.
+      await this.sessions.end(req, http.getResponse<Response>(), 'absolute');
       throw new BffError('UNAUTHORIZED');
     }
-    if (
-      this.recheck.isDue(req.session, Date.now()) &&
-      !(await this.recheck.check(req.sessionID, req.session, requestIdOf(req)))
-    ) {
-      // The provider refused: the session is gone from the store already.
+    if (verdict === 'ended') {
       this.sessions.clearCookie(http.getResponse<Response>());
       throw new BffError('UNAUTHORIZED');
     }
-    req.user = user;
+    req.user = verdict;
     return true;
   }
 }

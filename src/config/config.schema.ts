@@ -80,6 +80,8 @@ export const configSchema = z.object({
       .refine((url) => !/[?#]/.test(url), 'must have no query or fragment'),
     timeoutMs: positive,
     keyRefreshSeconds: positive,
+    /** Longest pause of a key that Gather's Retry-After or RateLimit can cause (docs/capacity.md). */
+    maxPauseSeconds: positive,
     apiKey: keySourceSchema,
     readonlyApiKey: keySourceSchema.optional(),
     teamKeys: z.record(z.string(), keySourceSchema).default({}),

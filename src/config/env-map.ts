@@ -29,6 +29,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { env: 'GATHER_BASE_URL', path: ['gather', 'baseUrl'] },
   { env: 'GATHER_TIMEOUT_MS', path: ['gather', 'timeoutMs'] },
   { env: 'GATHER_API_KEY_REFRESH_SECONDS', path: ['gather', 'keyRefreshSeconds'] },
+  { env: 'GATHER_MAX_PAUSE_SECONDS', path: ['gather', 'maxPauseSeconds'] },
   { env: 'VAULT_ADDR', path: ['vault', 'addr'] },
   { env: 'VAULT_TOKEN', path: ['vault', 'token'] },
   { env: 'VAULT_NAMESPACE', path: ['vault', 'namespace'] },

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ModuleKind, ScriptTarget, transpileModule } from 'typescript';
 
 /** The browser client package's TypeScript source, from src/demo and from dist/demo alike. */
@@ -8,6 +8,14 @@ export const CLIENT_SOURCE_DIR = join(__dirname, '..', '..', 'packages', 'client
 
 /** Where the demo page imports the client from. */
 export const CLIENT_URL_PREFIX = '/client/';
+
+/**
+ * The client's one dependency, `structured-headers` (ES modules, no dependencies of its own),
+ * served beside it: the page has no bundler, so the client's bare import is pointed here.
+ */
+const VENDOR_PREFIX = `${CLIENT_URL_PREFIX}vendor/structured-headers/`;
+const VENDOR_DIR = join(dirname(require.resolve('structured-headers')), '..', 'dist');
+const BARE_IMPORT = /from 'structured-headers'/g;
 
 /**
  * The client package as the browser loads it: each module compiled from its source once, at
@@ -22,7 +30,14 @@ export function compileClientModules(dir = CLIENT_SOURCE_DIR): ReadonlyMap<strin
       fileName: file,
       compilerOptions: { target: ScriptTarget.ES2022, module: ModuleKind.ES2022 },
     });
-    modules.set(`${CLIENT_URL_PREFIX}${file.replace(/\.ts$/, '.js')}`, outputText);
+    modules.set(
+      `${CLIENT_URL_PREFIX}${file.replace(/\.ts$/, '.js')}`,
+      outputText.replace(BARE_IMPORT, `from '${VENDOR_PREFIX}index.js'`),
+    );
+  }
+  for (const file of readdirSync(VENDOR_DIR)) {
+    if (file.endsWith('.js'))
+      modules.set(`${VENDOR_PREFIX}${file}`, readFileSync(join(VENDOR_DIR, file), 'utf8'));
   }
   return modules;
 }

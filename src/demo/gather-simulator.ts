@@ -51,6 +51,14 @@ export const DEMO_QUESTIONS: readonly DemoQuestion[] = [
  */
 export const REVOKED_KEY_PATH = '/simulate/revoked-key';
 
+/**
+ * A path on which the simulator answers as Gather does when the key has used up its share:
+ * `429` with `Retry-After: THROTTLE_SECONDS`, so the demo can show the BFF pausing the key
+ * (`UPSTREAM_THROTTLED` with a countdown for every call until the wait is over).
+ */
+export const THROTTLE_PATH = '/simulate/throttle';
+export const THROTTLE_SECONDS = 20;
+
 export interface GatherSimulator {
   /** `http://127.0.0.1:<port>/qsi/gather`, ready to be GATHER_BASE_URL. */
   readonly baseUrl: string;
@@ -72,6 +80,11 @@ const MISSING_KEY: Failure = {
 };
 const INVALID_KEY: Failure = { status: 401, code: 'UNAUTHORIZED', message: 'Invalid API key' };
 const NOT_FOUND: Failure = { status: 404, code: 'NOT_FOUND', message: 'Resource not found' };
+const THROTTLED: Failure = {
+  status: 429,
+  code: 'RATE_LIMIT_EXCEEDED',
+  message: 'Too many requests for this API key',
+};
 const METHOD_NOT_ALLOWED: Failure = {
   status: 405,
   code: 'METHOD_NOT_ALLOWED',
@@ -113,7 +126,7 @@ function questionsRoute(path: string): { body: unknown } | Failure | undefined {
 
 /**
  * A small stand-in for Gather: `GET /questions` and `GET /questions/<id>` behind the `x-api-key`
- * check, Gather's refusal of a key on REVOKED_KEY_PATH, and Gather's error envelopes (a fresh
+ * check, Gather's refusal of a key on REVOKED_KEY_PATH, Gather asking to wait on THROTTLE_PATH, and Gather's error envelopes (a fresh
  * request id each time) for everything else. Demo and tests only.
  */
 export async function startGatherSimulator(options: { apiKey: string }): Promise<GatherSimulator> {
@@ -128,6 +141,10 @@ export async function startGatherSimulator(options: { apiKey: string }): Promise
     const path = new URL(req.url ?? '/', 'http://simulator').pathname;
     if (path === `${SIMULATOR_BASE_PATH}${REVOKED_KEY_PATH}`) {
       return fail(res, INVALID_KEY, requestId);
+    }
+    if (path === `${SIMULATOR_BASE_PATH}${THROTTLE_PATH}`) {
+      res.setHeader('retry-after', String(THROTTLE_SECONDS));
+      return fail(res, THROTTLED, requestId);
     }
     const route = path.startsWith(`${SIMULATOR_BASE_PATH}/`) ? questionsRoute(path) : undefined;
     if (route === undefined) return fail(res, NOT_FOUND, requestId);

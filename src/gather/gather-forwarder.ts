@@ -23,6 +23,8 @@ import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { audit } from '../observability/audit';
+import { KeyPauses } from '../capacity/key-pauses';
+import { upstreamWait } from '../capacity/upstream-wait';
 import {
   mergedRateLimitFields,
   writeRateLimitFields,
@@ -33,7 +35,8 @@ import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
 import { forwardedToGather, headersToBrowser, headersToGather } from './header-policy';
 import { gatherLocation } from './location';
-import type { ProxyCall } from './proxy-call';
+import type { ForwardableCall, ProxyCall } from './proxy-call';
+import type { Socket } from 'node:net';
 import { droppedForStrayBytes, endStrayBodyWatch, watchForStrayBody } from './stray-body';
 
 /** Error bodies are read whole (to find Gather's requestId); past this they stream through. */
@@ -54,8 +57,39 @@ const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
  * generation until the next full collection (docs/benchmarks.md, "Memory").
  */
 const CALL = Symbol('proxyCall');
-type Forwarded = IncomingMessage & { [CALL]?: ProxyCall };
-const callOf = (req: IncomingMessage): ProxyCall | undefined => (req as Forwarded)[CALL];
+type Forwarded = IncomingMessage & { [CALL]?: Attempt };
+const callOf = (req: IncomingMessage): Attempt | undefined => (req as Forwarded)[CALL];
+
+/** The forwarder's own state of a call's attempts at Gather. */
+interface AttemptState {
+  /** Gather did not answer within GATHER_TIMEOUT_MS. */
+  timedOut: boolean;
+  /** Replayed once already after Gather refused the key. */
+  retried: boolean;
+  /** Sent again once already, on a new connection, after the first got no answer. */
+  reconnected: boolean;
+  /**
+   * `Date.now()` by which Gather's response head must be in, set by the first attempt: a retry
+   * or a replay gets what is left of it, not a deadline of its own.
+   */
+  headDueAt: number | undefined;
+  /** The connection of the latest attempt to Gather, and what it had read before that attempt. */
+  upstreamSocket: Socket | undefined;
+  upstreamReadBefore: number;
+}
+
+/** A checked call being forwarded: its checks' result and the forwarder's state of it. */
+type Attempt = ForwardableCall & AttemptState;
+
+/** Copied onto each call as it is forwarded: one shape, no object of its own. */
+const FIRST_ATTEMPT: Readonly<AttemptState> = {
+  timedOut: false,
+  retried: false,
+  reconnected: false,
+  headDueAt: undefined,
+  upstreamSocket: undefined,
+  upstreamReadBefore: 0,
+};
 
 /**
  * Forwards a checked request to Gather with http-proxy-middleware and answers the browser:
@@ -77,14 +111,17 @@ export class GatherForwarder implements OnApplicationShutdown {
   /** The browser headers Gather may receive (docs/contract.md, "Headers to Gather"). */
   private readonly forwardedHeaders: ReadonlySet<string>;
   private readonly timeoutMs: number;
+  private readonly maxPauseSeconds: number;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(GatherKeys) private readonly keys: GatherKeys,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
+    @Inject(KeyPauses) private readonly pauses: KeyPauses,
   ) {
     const gather = config.get('gather', { infer: true });
+    this.maxPauseSeconds = gather.maxPauseSeconds;
     const server = config.get('server', { infer: true });
     this.timeoutMs = gather.timeoutMs;
     this.base = new URL(gather.baseUrl);
@@ -123,9 +160,9 @@ export class GatherForwarder implements OnApplicationShutdown {
   }
 
   /** Sends `call` (checked, its key chosen, its body read) to Gather. */
-  forward(call: ProxyCall): void {
+  forward(checked: ForwardableCall): void {
+    const call: Attempt = Object.assign(checked, FIRST_ATTEMPT);
     const { req, target, key } = call;
-    if (!target || !key) throw new BffError('INTERNAL_ERROR');
     // A browser that left during the checks: nothing goes to Gather (the proxy aborts on the
     // response's close, which has already happened).
     if (call.res.destroyed) return;
@@ -163,7 +200,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.agent.destroy();
   }
 
-  private send(call: ProxyCall): void {
+  private send(call: Attempt): void {
     void this.handler(call.req, call.res, () => undefined);
   }
 
@@ -194,15 +231,18 @@ export class GatherForwarder implements OnApplicationShutdown {
       this.onError(new Error('Gather switched protocols unasked'), req);
     });
     // The browser's stream was already read into `body`; piping the ended stream only ends proxyReq.
-    if (call.body && call.body.length > 0) proxyReq.write(call.body);
+    if (call.body !== undefined && call.body.length > 0) proxyReq.write(call.body);
   }
 
   private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
     const call = callOf(req);
     if (!call || res.destroyed) return;
     const status = proxyRes.statusCode ?? 502;
-    this.metrics.upstreamResponse(call.key?.fingerprint ?? '', status);
+    this.metrics.upstreamResponse(call.key.fingerprint, status);
     this.tracing.gatherAnswered(call.trace, status);
+    if (status === 429 || status === 503 || proxyRes.headers.ratelimit !== undefined) {
+      this.pauseIfAsked(call, proxyRes, status);
+    }
     const headerId = usableRequestId(proxyRes.headers['x-request-id']);
     if (status < 400) {
       // Answered on this turn of the event loop, after every read that is ready: the answers
@@ -235,9 +275,24 @@ export class GatherForwarder implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Gather asked to wait (docs/capacity.md, "Pauses"): the key this call used is paused; the
+   * answer itself passes through unchanged.
+   */
+  private pauseIfAsked(call: Attempt, proxyRes: IncomingMessage, status: number): void {
+    const wait = upstreamWait(
+      status,
+      proxyRes.headers,
+      proxyRes.rawHeaders,
+      Date.now(),
+      this.maxPauseSeconds,
+    );
+    if (wait) this.pauses.pause(call.key.fingerprint, wait);
+  }
+
   /** Passes Gather's answer (below 400) to the browser, unless the browser left or was answered. */
   private answer(
-    call: ProxyCall,
+    call: Attempt,
     proxyRes: IncomingMessage,
     status: number,
     headerId: string | undefined,
@@ -277,7 +332,7 @@ export class GatherForwarder implements OnApplicationShutdown {
    * reader that never reads cannot hold a connection to Gather for ever (docs/contract.md,
    * "Streaming and retries").
    */
-  private stream(call: ProxyCall, proxyRes: IncomingMessage): void {
+  private stream(call: Attempt, proxyRes: IncomingMessage): void {
     const { res, upstreamSocket } = call;
     let stalled: NodeJS.Timeout | undefined;
     const cut = (): void => {
@@ -311,7 +366,7 @@ export class GatherForwarder implements OnApplicationShutdown {
    * drop Gather's connection (see droppedForStrayBytes), and the browser gets 502 instead of the
    * head. True when it did.
    */
-  private refusedStrayBody(call: ProxyCall): boolean {
+  private refusedStrayBody(call: Attempt): boolean {
     if (!droppedForStrayBytes(call.upstreamSocket)) return false;
     this.strayBody(call.requestId, call.trace.traceId);
     this.fail(call, new BffError('BAD_GATEWAY'));
@@ -319,7 +374,7 @@ export class GatherForwarder implements OnApplicationShutdown {
   }
 
   /** After a bodyless answer went to the browser (see watchForStrayBody). */
-  private closeOnStrayBody(call: ProxyCall): void {
+  private closeOnStrayBody(call: Attempt): void {
     if (!call.upstreamSocket) return;
     // The ids only: the watch may wait in the pool long after the call is done.
     const { requestId } = call;
@@ -339,7 +394,7 @@ export class GatherForwarder implements OnApplicationShutdown {
    * then got the 502 envelope instead).
    */
   private head(
-    call: ProxyCall,
+    call: Attempt,
     status: number,
     upstream: IncomingHttpHeaders,
     gatherId: string | undefined,
@@ -348,11 +403,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     const headers = headersToBrowser(upstream);
     const location = upstream.location;
     if (location !== undefined) {
-      const rewritten = gatherLocation(
-        location,
-        this.base,
-        this.basePath + (call.target?.path ?? ''),
-      );
+      const rewritten = gatherLocation(location, this.base, this.basePath + call.target.path);
       if (rewritten !== undefined) headers.location = rewritten;
     }
     Object.assign(headers, this.securityHeaders);
@@ -382,7 +433,7 @@ export class GatherForwarder implements OnApplicationShutdown {
    * session, with Gather's request id from the refusal's body.
    */
   private async onRejected(
-    call: ProxyCall,
+    call: Attempt,
     proxyRes: IncomingMessage,
     headerId: string | undefined,
   ): Promise<void> {
@@ -390,10 +441,10 @@ export class GatherForwarder implements OnApplicationShutdown {
     // as a pause in it must not end the browser's answer (the proxy library ends the answer
     // when an unfinished Gather answer closes).
     call.upstreamSocket?.setTimeout(0);
-    if (!call.retried && call.key) {
+    if (!call.retried) {
       call.retried = true;
       const fresh = await this.keys
-        .reloadAfterRejection(call.key, { requestId: call.requestId, userId: call.user?.id })
+        .reloadAfterRejection(call.key, { requestId: call.requestId, userId: call.user.id })
         .catch(() => undefined);
       if (fresh && !call.res.destroyed) {
         // Not needed: drained, so that its connection is freed once Gather finishes it.
@@ -413,8 +464,8 @@ export class GatherForwarder implements OnApplicationShutdown {
     const details: Record<string, unknown> = { upstreamStatus: 401 };
     if (meta.code) details.upstreamCode = meta.code;
     audit('key.rejected', {
-      key: call.key?.fingerprint,
-      userId: call.user?.id,
+      key: call.key.fingerprint,
+      userId: call.user.id,
       requestId: call.requestId,
       gatherRequestId: id,
     });
@@ -482,11 +533,11 @@ export class GatherForwarder implements OnApplicationShutdown {
    * never a timeout, never once Gather began answering, never another method (docs/contract.md,
    * "Streaming and retries").
    */
-  private mayReconnect(call: ProxyCall, err: Error): boolean {
+  private mayReconnect(call: Attempt, err: Error): boolean {
     const method = call.req.method;
     if (call.reconnected || call.timedOut || (method !== 'GET' && method !== 'HEAD')) return false;
     if (!UNANSWERED.has((err as NodeJS.ErrnoException).code ?? '')) return false;
-    return (call.upstreamSocket?.bytesRead ?? 0) === (call.upstreamReadBefore ?? 0);
+    return (call.upstreamSocket?.bytesRead ?? 0) === call.upstreamReadBefore;
   }
 
   /** The BFF's own answer on the proxied path: the envelope with the proxied security headers. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PausesModule } from '../capacity/pauses.module';
 import { KeysModule } from '../keys/keys.module';
 import { GatherForwarder } from './gather-forwarder';
 import { ProxyPipeline } from './proxy-pipeline';
@@ -9,7 +10,7 @@ import { ProxyPipeline } from './proxy-pipeline';
  * 401). Mounted ahead of Express by the bootstrap, not as a controller.
  */
 @Module({
-  imports: [KeysModule],
+  imports: [KeysModule, PausesModule],
   providers: [GatherForwarder, ProxyPipeline],
   exports: [ProxyPipeline],
 })

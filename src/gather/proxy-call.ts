@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { ErrorCode } from '../http/error-codes';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitItem, RateLimitItems } from '../capacity/rate-limit-fields';
-import type { Principal } from '../session/principal';
 import type { SignedInUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
-/** One browser request on the proxied path, from its first check to its last byte. */
+/**
+ * One browser request on the proxied path as it arrives, and what its answer and its log line
+ * need at whatever step it is refused. Each step of the pipeline returns the next stage below
+ * (docs/architecture.md, "One proxied request").
+ */
 export interface ProxyCall extends RateLimitItems {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -20,59 +22,42 @@ export interface ProxyCall extends RateLimitItems {
   readonly startedAt: number;
   /** Its W3C trace: the id on its log lines, what Gather's traceparent continues. */
   readonly trace: RequestTrace;
-  /** Set by the path check: what goes to Gather. */
-  target?: UpstreamTarget;
-  /** Set by the session check. */
-  user?: SignedInUser;
-  /** Set with the allow-list: the key this request is forwarded with. */
-  key?: HeldKey;
+  /** Once the session check passed (SignedInCall): the user on the log line. */
+  readonly user?: SignedInUser;
   /**
    * The items of the answer's `RateLimit-Policy` and `RateLimit`, one per policy that counted the
-   * request, in the order counted (add with addRateLimit, capacity/rate-limit-fields.ts).
+   * request, refused or not, in the order counted (add with addRateLimit,
+   * capacity/rate-limit-fields.ts).
    */
   rateLimits?: RateLimitItem[];
-  /**
-   * The count started beside the session read for the user this session last had on this
-   * replica; it stands only once the session check confirms that user.
-   */
-  earlyCount?: EarlyCount;
-  /** Handed to the forwarder: counts as a call to Gather in usage. */
-  forwarded?: boolean;
-  /** The BFF's own refusal, if the call got one before it was forwarded. */
-  refusedWith?: ErrorCode;
-  /** The buffered request body, if it has one. */
-  body?: Buffer;
   /** Gather's request id, when Gather answered with a usable one. */
   gatherRequestId?: string;
-  /**
-   * `Date.now()` by which Gather's response head must be in, set by the first attempt: a retry
-   * or a replay gets what is left of it, not a deadline of its own.
-   */
-  headDueAt?: number;
-  /** Gather did not answer within GATHER_TIMEOUT_MS. */
-  timedOut: boolean;
-  /** Replayed once already after Gather refused the key. */
-  retried: boolean;
-  /** The connection of the latest attempt to Gather, and what it had read before that attempt. */
-  upstreamSocket?: Socket;
-  upstreamReadBefore?: number;
-  /** Sent again once already, on a new connection, after the first got no answer. */
-  reconnected?: boolean;
+  /** Once the allow-list passed (AllowedCall): the key, whose usage the call counts in. */
+  readonly key?: HeldKey;
+  /** Handed to the forwarder: a call to Gather, for usage. */
+  forwarded?: boolean;
+  /** The BFF's own refusal, if it answered before forwarding: throttled or not, for usage. */
+  refusedWith?: ErrorCode;
 }
 
-/** A rate-limit count run ahead of the session check (see ProxyCall.earlyCount). */
-export interface EarlyCount {
-  readonly principal: Principal;
-  /** Where the count put its `RateLimit` items. */
-  readonly report: RateLimitItems;
-  /** Settles when the count is done: with its refusal (429, 503), or undefined. */
-  readonly outcome: Promise<Error | undefined>;
+/** Its path checked: what goes to Gather, and whether the allow-list lists it. */
+export interface TargetedCall extends ProxyCall {
+  readonly target: UpstreamTarget;
+  /** Refused, when false, only after the session check (docs/contract.md, "Check order"). */
+  readonly listed: boolean;
 }
 
-/**
- * Whose share of the body budget a call's upload counts against: the session's principal, known
- * by the time the body is read (docs/architecture.md, "One proxied request").
- */
-export function uploaderOf(call: ProxyCall): string {
-  return call.user?.principal ?? '';
+/** Signed in: a live session's user, with the principal rate limits and shares key by. */
+export interface SignedInCall extends TargetedCall {
+  readonly user: SignedInUser;
+}
+
+/** On the allow-list, with the key it goes to Gather with (replaced once if Gather refuses it). */
+export interface AllowedCall extends SignedInCall {
+  key: HeldKey;
+}
+
+/** Counted and its body read: what the forwarder sends. */
+export interface ForwardableCall extends AllowedCall {
+  readonly body: Buffer | undefined;
 }

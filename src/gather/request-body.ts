@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { watchBodyIdle } from '../http/body-idle';
+import {
+  BODY_IDLE_MS,
+  BODY_MIN_BYTES_PER_SECOND,
+  BODY_RATE_GRACE_MS,
+  watchBodyIdle,
+} from '../http/body-idle';
 import { BffError } from '../http/error-codes';
 import { rateLimited } from '../rate-limit/rate-limited';
 
@@ -123,4 +128,47 @@ export function readBody(
     req.on('error', onBroken);
     req.on('close', onBroken);
   });
+}
+
+/** A signed-in request whose body is still to be read. */
+interface BodyRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Whose share of the body budget its upload counts against (docs/architecture.md). */
+  readonly user: { readonly principal: string };
+}
+
+const NO_BODY = { body: undefined } as const;
+
+/** The body limits of the proxied path, from its settings (docs/configuration.md, "Proxy"). */
+export function bodyLimits(proxy: {
+  readonly maxBodyBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly maxBufferedBytesPerUser?: number | undefined;
+}): BodyLimits {
+  const { maxBodyBytes, maxBufferedBytes, maxBufferedBytesPerUser } = proxy;
+  return {
+    maxBytes: maxBodyBytes,
+    idleMs: BODY_IDLE_MS,
+    minBytesPerSecond: BODY_MIN_BYTES_PER_SECOND,
+    rateGraceMs: BODY_RATE_GRACE_MS,
+    // By default an eighth of the whole, and room for at least one body of the largest size.
+    budget: new BodyBudget(
+      maxBufferedBytes,
+      maxBufferedBytesPerUser ?? Math.max(maxBodyBytes, Math.floor(maxBufferedBytes / 8)),
+    ),
+  };
+}
+
+/** Step: the request's body read whole within `limits`, if it has one. */
+export function readBodyStep(
+  limits: BodyLimits,
+): <C extends BodyRequest>(
+  call: C,
+) => (C & { readonly body: Buffer | undefined }) | Promise<C & { readonly body: Buffer }> {
+  return (call) => {
+    const pending = readBody(call.req, call.res, limits, call.user.principal);
+    if (pending === undefined) return Object.assign(call, NO_BODY);
+    return pending.then((body) => Object.assign(call, { body }));
+  };
 }

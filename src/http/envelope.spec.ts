@@ -38,6 +38,7 @@ describe('envelopeOf', () => {
       PAYLOAD_TOO_LARGE: 413,
       RATE_LIMITED: 429,
       QUOTA_EXCEEDED: 429,
+      UPSTREAM_THROTTLED: 429,
       INTERNAL_ERROR: 500,
       BAD_GATEWAY: 502,
       UPSTREAM_UNAUTHORIZED: 502,

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
+  /** Or 503: the status Gather asked the BFF to wait with (see upstreamThrottled). */
+  UPSTREAM_THROTTLED: 429,
   INTERNAL_ERROR: 500,
   BAD_GATEWAY: 502,
   UPSTREAM_UNAUTHORIZED: 502,
@@ -36,6 +38,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: 'Request body too large',
   RATE_LIMITED: 'Too many requests',
   QUOTA_EXCEEDED: 'Quota used up',
+  UPSTREAM_THROTTLED: 'Gather asked to wait before the next call',
   INTERNAL_ERROR: 'Internal error',
   BAD_GATEWAY: 'Gather could not be reached',
   UPSTREAM_UNAUTHORIZED: "Gather rejected the server's API key",
@@ -55,9 +58,10 @@ export class BffError extends Error {
     message: string = DEFAULT_MESSAGE[code],
     readonly details?: Record<string, unknown>,
     readonly headers?: Record<string, string>,
+    status: number = ERROR_STATUS[code],
   ) {
     super(message);
     this.name = 'BffError';
-    this.status = ERROR_STATUS[code];
+    this.status = status;
   }
 }

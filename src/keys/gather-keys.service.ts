@@ -135,6 +135,11 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
     return usable(this.main);
   }
 
+  /** The fingerprints of every key held now (a pause is kept per fingerprint). */
+  fingerprints(): string[] {
+    return this.slots().flatMap((slot) => (slot.current ? [slot.current.fingerprint] : []));
+  }
+
   /**
    * Gather answered 401 to `rejected`: re-read its source (one read shared by every caller
    * meanwhile) and resolve the new key if it differs, else undefined. A key already replaced

@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { BffError } from '../http/error-codes';
+import { Public } from '../http/route-declarations';
 import { Readiness } from './readiness';
 
 /** Liveness and readiness probes (docs/contract.md, "Health and metrics"). */
 @Controller()
+@Public()
 export class HealthController {
   constructor(@Inject(Readiness) private readonly readiness: Readiness) {}
 

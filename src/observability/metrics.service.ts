@@ -13,22 +13,14 @@ const SOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export type UpstreamFailureKind = 'timeout' | 'unreachable';
 
-/** How a session started: the sign-in method. */
-export type SignInMethod = 'local' | 'oidc';
-
-/** Why a session ended (docs/contract.md, Sessions). */
-export type SessionEndReason =
-  | 'logout'
-  | 'everywhere'
-  | 'revoked'
-  | 'admin'
-  | 'back-channel'
-  | 'provider'
-  | 'superseded'
-  | 'idle'
-  | 'absolute';
-
-const END_REASONS: readonly SessionEndReason[] = [
+/**
+ * The label values of the session metrics: what session/session-kinds.ts's SignInMethod and
+ * SessionEndReason may be. This floor does not import session/; a value missing here fails the
+ * build where session/ passes it in.
+ */
+const SIGN_IN_METHODS = ['local', 'oidc'] as const;
+type SignInLabel = (typeof SIGN_IN_METHODS)[number];
+const END_REASONS = [
   'logout',
   'everywhere',
   'revoked',
@@ -38,7 +30,8 @@ const END_REASONS: readonly SessionEndReason[] = [
   'superseded',
   'idle',
   'absolute',
-];
+] as const;
+type EndReasonLabel = (typeof END_REASONS)[number];
 
 /**
  * The service's Prometheus metrics, on a registry of its own so that several applications in
@@ -52,6 +45,13 @@ export class Metrics {
   private readonly upstreamRequests = new Counter({
     name: 'gather_upstream_requests_total',
     help: 'Requests sent to Gather that got an HTTP answer, by key fingerprint',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly upstreamThrottled = new Counter({
+    name: 'gather_upstream_throttled_total',
+    help: 'Calls refused with UPSTREAM_THROTTLED while their key was paused, by key fingerprint',
     labelNames: ['key'] as const,
     registers: [this.registry],
   });
@@ -119,21 +119,21 @@ export class Metrics {
     this.upstreamFailures.inc({ kind: 'timeout' }, 0);
     this.upstreamFailures.inc({ kind: 'unreachable' }, 0);
     for (const reason of END_REASONS) this.sessionsEnded.inc({ reason }, 0);
-    for (const method of ['local', 'oidc'] as const) {
+    for (const method of SIGN_IN_METHODS) {
       this.sessionsStarted.inc({ method }, 0);
       this.loginFailures.inc({ method }, 0);
     }
   }
 
-  sessionStarted(method: SignInMethod): void {
+  sessionStarted(method: SignInLabel): void {
     this.sessionsStarted.inc({ method });
   }
 
-  sessionEnded(reason: SessionEndReason): void {
+  sessionEnded(reason: EndReasonLabel): void {
     this.sessionsEnded.inc({ reason });
   }
 
-  loginFailed(method: SignInMethod): void {
+  loginFailed(method: SignInLabel): void {
     this.loginFailures.inc({ method });
   }
 
@@ -142,6 +142,13 @@ export class Metrics {
     const key = FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown';
     this.upstreamRequests.inc({ key });
     if (REJECTIONS.has(status)) this.upstreamRejections.inc({ key, status: String(status) });
+  }
+
+  /** A call was refused, not forwarded, because the key of this fingerprint is paused. */
+  throttledCall(keyFingerprint: string): void {
+    this.upstreamThrottled.inc({
+      key: FINGERPRINT.test(keyFingerprint) ? keyFingerprint : 'unknown',
+    });
   }
 
   upstreamFailure(kind: UpstreamFailureKind): void {

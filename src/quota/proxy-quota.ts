@@ -10,6 +10,11 @@ import { addQuotaItems } from './quota-items';
 import { hasQuotas, quotasFor } from './quota-plan';
 import { QuotaStore, type QuotaUse } from './quota.store';
 
+/** A call the quota step can count: signed in, collecting RateLimit items. */
+type Quotable = RateLimitItems & {
+  readonly user: { readonly principal: Principal; readonly team?: string };
+};
+
 /**
  * The quotas of the proxied path (docs/capacity.md, "Quotas"): after the rate limit, every call
  * about to be forwarded counts once against each quota of its user and their team. A store that
@@ -29,6 +34,12 @@ export class ProxyQuota {
     this.config = config.get('quotas', { infer: true });
     this.enabled = hasQuotas(this.config);
   }
+
+  /** Step of the proxied path, after the rate limit: counts the signed-in call's quotas. */
+  readonly countCall = <C extends Quotable>(call: C): C | Promise<C> => {
+    if (!this.enabled) return call;
+    return this.count(call, call.user.principal, call.user.team).then(() => call);
+  };
 
   /** Counts one call; throws QUOTA_EXCEEDED past a quota, or the 503 of a closed store failure. */
   async count(into: RateLimitItems, principal: Principal, team: string | undefined): Promise<void> {

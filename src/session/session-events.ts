@@ -1,11 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SessionData } from 'express-session';
 import { audit, type AuditEvent } from '../observability/audit';
-import {
-  Metrics,
-  type SessionEndReason,
-  type SignInMethod,
-} from '../observability/metrics.service';
+import { Metrics } from '../observability/metrics.service';
+import type { SessionEndReason, SignInMethod } from './session-kinds';
 
 /** The audit event of each way a session ends; idle and absolute timeouts are not events. */
 const END_EVENTS: Readonly<Record<SessionEndReason, AuditEvent | undefined>> = {

@@ -11,6 +11,7 @@ import { SessionStoreReadiness } from './session-readiness';
 import { SessionLookup } from './session-lookup';
 import { SessionService } from './session.service';
 import { ProviderRecheck } from './provider-recheck';
+import { SessionValidity } from './session-validity';
 import { SessionAdmin } from './session-admin';
 import { SessionEvents } from './session-events';
 import { SessionStore } from './session-store';
@@ -53,6 +54,7 @@ import { UserSessions } from './user-sessions.service';
     UserSessions,
     { provide: AdminSessions, useClass: SessionAdmin },
     ProviderRecheck,
+    SessionValidity,
     SessionLookup,
     SessionStoreReadiness,
   ],
@@ -63,6 +65,7 @@ import { UserSessions } from './user-sessions.service';
     UserSessions,
     AdminSessions,
     ProviderRecheck,
+    SessionValidity,
   ],
 })
 export class SessionModule {}

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import type { SessionData } from 'express-session';
 import type { AppConfig } from '../config/config.schema';
-import type { SessionEndReason, SignInMethod } from '../observability/metrics.service';
+import type { SessionEndReason, SignInMethod } from './session-kinds';
 import { sessionCookiePolicy, type SessionCookiePolicy } from './cookie-policy';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
-import type { SessionEndReason } from '../observability/metrics.service';
+import type { SessionEndReason } from './session-kinds';
 import { SessionEvents } from './session-events';
 import { SessionHandles } from './session-handle';
 import { PRINCIPAL_KINDS, principalOf, type Principal } from './principal';

@@ -60,7 +60,7 @@ describe('the @gather-bff/client package', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('declares ESM, types and no runtime dependencies', () => {
+  it('declares ESM, types and one runtime dependency, structured-headers', () => {
     const manifest = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as Record<
       string,
       unknown
@@ -71,7 +71,8 @@ describe('the @gather-bff/client package', () => {
       types: './dist/index.d.ts',
       exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
     });
-    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+    expect(manifest.dependencies).toEqual({ 'structured-headers': expect.any(String) as string });
+    for (const field of ['peerDependencies', 'optionalDependencies']) {
       expect(manifest[field]).toBeUndefined();
     }
   });
@@ -80,6 +81,12 @@ describe('the @gather-bff/client package', () => {
     const installed = join(dir, 'node_modules', '@gather-bff', 'client');
     mkdirSync(installed, { recursive: true });
     cpSync(join(PACKAGE, 'package.json'), join(installed, 'package.json'));
+    // Its one dependency, as npm would install it beside it.
+    cpSync(
+      join(ROOT, 'node_modules', 'structured-headers'),
+      join(dir, 'node_modules', 'structured-headers'),
+      { recursive: true },
+    );
     await run(process.execPath, [
       TSC,
       '-p',
@@ -139,7 +146,8 @@ describe('the @gather-bff/client package', () => {
     );
     expect(files.filter((f) => f.includes('.spec.'))).toEqual([]);
 
-    // `npm install <tarball>` in the frontend: no registry needed, the package has no dependencies.
+    // `npm install <tarball>` in the frontend: no registry needed, its one dependency comes from
+    // the npm cache the repository's own install filled.
     const app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module' }));

@@ -232,6 +232,20 @@ describeInChromium('the demo in Chromium', () => {
       expect(rateLimitedRows.length).toBe(count(429));
 
       if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+      // Gather asks to wait: its 429 passes through, and the key is paused with a countdown.
+      await page.click('#throttle');
+      await page.waitForSelector('#outcome-summary:has-text("RATE_LIMIT_EXCEEDED")');
+      expect((await envelope()).error.code).toBe('RATE_LIMIT_EXCEEDED');
+      await page.click('#reload');
+      await page.waitForSelector('#outcome-summary:has-text("UPSTREAM_THROTTLED")');
+      const paused = await envelope();
+      expect(paused.error.code).toBe('UPSTREAM_THROTTLED');
+      const pausedFor = paused.error.details?.retryAfterSeconds as number;
+      expect(paused.error.details).toEqual({ retryAfterSeconds: pausedFor, upstreamStatus: 429 });
+      expect(await page.textContent('#countdown')).toMatch(
+        new RegExp(`^Gather asked to wait: try again in \\d+ s \\(Retry-After: ${pausedFor}\\)$`),
+      );
       expect(errors).toEqual([]);
       await context.close();
     }, 60_000);

@@ -3,6 +3,8 @@ import { PassThrough } from 'node:stream';
 import {
   DEMO_QUESTIONS,
   REVOKED_KEY_PATH,
+  THROTTLE_PATH,
+  THROTTLE_SECONDS,
   startGatherSimulator,
   type GatherSimulator,
 } from '../../src/demo/gather-simulator';
@@ -209,8 +211,8 @@ describe('the demo assembly', () => {
       expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
       const code = await res.text();
       served.set(path, code);
-      // Every module it imports is served too.
-      for (const [, spec] of code.matchAll(/from '(\.\/[\w-]+\.js)'/g)) {
+      // Every module it imports is served too, the client's one dependency beside it.
+      for (const [, spec] of code.matchAll(/from '((?:\.|\/client)\/[\w/-]+\.js)'/g)) {
         queue.push(new URL(spec as string, local(path)).pathname);
       }
     }
@@ -219,8 +221,13 @@ describe('the demo assembly', () => {
       '/client/gather-client.js',
       '/client/gather-error.js',
       '/client/index.js',
+      '/client/rate-limits.js',
       '/client/retry-after.js',
       '/client/sign-in.js',
+      '/client/throttle-gate.js',
+      ...['displaystring', 'index', 'parser', 'serializer', 'token', 'types', 'util'].map(
+        (name) => `/client/vendor/structured-headers/${name}.js`,
+      ),
     ]);
     const client = served.get('/client/gather-client.js') ?? '';
     expect(client).toContain('export function createGatherClient(');
@@ -320,6 +327,27 @@ describe('the demo assembly', () => {
     });
     // Only that route: the question list still answers.
     expect((await questions(cookie)).status).toBe(200);
+  });
+
+  it('pauses the key when the simulator is told to throttle: the next calls get UPSTREAM_THROTTLED', async () => {
+    const cookie = await signIn();
+    const asked = await fetch(local(`/api/gather${THROTTLE_PATH}`), {
+      headers: { cookie, 'x-csrf': '1' },
+    });
+    expect(asked.headers.get('retry-after')).toBe(String(THROTTLE_SECONDS));
+    await expectEnvelope(asked, 429, {
+      code: 'RATE_LIMIT_EXCEEDED',
+      message: expect.any(String) as string,
+    });
+    const paused = await questions(cookie);
+    const left = Number(paused.headers.get('retry-after'));
+    expect(left).toBeGreaterThanOrEqual(1);
+    expect(left).toBeLessThanOrEqual(THROTTLE_SECONDS);
+    await expectEnvelope(paused, 429, {
+      code: 'UPSTREAM_THROTTLED',
+      message: expect.any(String) as string,
+      details: { retryAfterSeconds: left, upstreamStatus: 429 },
+    });
   });
 
   it('signs out server-side: the old cookie no longer works', async () => {

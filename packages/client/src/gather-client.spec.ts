@@ -480,6 +480,81 @@ describe('createGatherClient: 429 Retry-After', () => {
   });
 });
 
+describe('createGatherClient: one wait for the whole tab', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('holds every opted-in call of every client until the same moment, on one timer', async () => {
+    const throttled = envelope(
+      503,
+      {
+        code: 'UPSTREAM_THROTTLED',
+        message: 'Gather asked to wait before the next call',
+        details: { retryAfterSeconds: 4, upstreamStatus: 503 },
+      },
+      undefined,
+      { 'Retry-After': '4' },
+    );
+    const first = stubFetch(throttled, json(200, ['a']));
+    const second = stubFetch(json(200, ['b']));
+    const opts = { rateLimitRetry: { maxRetries: 1, maxWaitSeconds: 10 } };
+    const a = client(first.fetch, opts).gather('/a');
+    await jest.advanceTimersByTimeAsync(0);
+    expect(first.calls).toHaveLength(1);
+    // Another client in the tab, called during the wait: held, not sent.
+    const b = client(second.fetch, opts).gather('/b');
+    await jest.advanceTimersByTimeAsync(3999);
+    expect(jest.getTimerCount()).toBe(1);
+    expect(first.calls).toHaveLength(1);
+    expect(second.calls).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect((await a).data).toEqual(['a']);
+    expect((await b).data).toEqual(['b']);
+  });
+
+  it('does not hold a client that did not opt in', async () => {
+    const { fetch, calls } = stubFetch(json(200, ['x']));
+    const held = stubFetch(rateLimited('5'), json(200, []));
+    const waiting = client(held.fetch, {
+      rateLimitRetry: { maxRetries: 1, maxWaitSeconds: 10 },
+    }).gather('/a');
+    await jest.advanceTimersByTimeAsync(0);
+    expect((await client(fetch).gather('/now')).data).toEqual(['x']);
+    expect(calls).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(5000);
+    await waiting;
+  });
+});
+
+describe('createGatherClient: RateLimit fields', () => {
+  it('reads remaining and resetsIn per policy, Gather’s items and the BFF’s', async () => {
+    const { fetch } = stubFetch(
+      json(200, [], {
+        'RateLimit-Policy': '"gather";q=100;w=10, "user";q=120;w=60, "user-day";q=5000;w=86400',
+        RateLimit: '"gather";r=50;t=5, "user";r=117;t=42, "user-day";r=4988;t=30512',
+      }),
+    );
+    const res = await client(fetch).gather('/q');
+    expect(res.rateLimits).toEqual({
+      gather: { limit: 100, windowSeconds: 10, remaining: 50, resetsIn: 5 },
+      user: { limit: 120, windowSeconds: 60, remaining: 117, resetsIn: 42 },
+      'user-day': { limit: 5000, windowSeconds: 86400, remaining: 4988, resetsIn: 30512 },
+    });
+  });
+
+  it('is empty without the fields, and ignores a field that does not parse', async () => {
+    const { fetch } = stubFetch(
+      json(200, []),
+      json(200, [], { 'RateLimit-Policy': '"user";q=1;w=1', RateLimit: 'not;;a list' }),
+    );
+    const c = client(fetch);
+    expect((await c.gather('/a')).rateLimits).toEqual({});
+    expect((await c.gather('/b')).rateLimits).toEqual({
+      user: { limit: 1, windowSeconds: 1, remaining: null, resetsIn: null },
+    });
+  });
+});
+
 describe('createGatherClient: AbortSignal', () => {
   it('passes the signal to fetch and rejects with the abort reason, not a GatherError', async () => {
     const { fetch, calls } = stubFetch(hangUntilAborted);
@@ -514,6 +589,8 @@ describe('createGatherClient: AbortSignal', () => {
       controller.abort();
       const err = (await result) as DOMException;
       expect(err.name).toBe('AbortError');
+      // The tab's one timer runs on for other callers; this call sends nothing more.
+      await jest.advanceTimersByTimeAsync(30_000);
       expect(jest.getTimerCount()).toBe(0);
       expect(calls).toHaveLength(1);
     });

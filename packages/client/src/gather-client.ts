@@ -1,11 +1,17 @@
 import type { LoginResult, LogoutResult, Me, SessionInfo } from './auth-types.js';
 import { errorFromResponse, GatherError } from './gather-error.js';
-import { wait } from './retry-after.js';
+import { rateLimits, type RateLimitState } from './rate-limits.js';
+import { holdUntil, whenOpen } from './throttle-gate.js';
 
 /** `fetch` or a stand-in with its signature (tests, server-side rendering). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
-/** Opt-in retry of `429` answers: both caps are required so the worst case is explicit. */
+/**
+ * Opt-in patience with `429` answers (`RATE_LIMITED`, Gather's own) and `UPSTREAM_THROTTLED`
+ * (`429` or `503`): both caps are required so the worst case is explicit. One wait for the whole
+ * tab: while one call waits out a `Retry-After`, every call of every client that opted in holds
+ * until the same moment, on one timer, rather than each trying again on its own.
+ */
 export interface RateLimitRetry {
   /** Retries per call after the first attempt. */
   maxRetries: number;
@@ -35,7 +41,7 @@ export interface GatherClientOptions {
    * `502 UPSTREAM_UNAUTHORIZED` (the server's key was refused, not the user's session).
    */
   onUnauthorized?: (error: GatherError) => void;
-  /** Wait out `429 Retry-After` and try again; off unless given. */
+  /** Wait out `429 Retry-After` and `UPSTREAM_THROTTLED` and try again; off unless given. */
   rateLimitRetry?: RateLimitRetry;
   /** Called once per HTTP answer, retries included. */
   onResponse?: (record: ResponseRecord) => void;
@@ -67,6 +73,8 @@ export interface GatherResponse<T> {
   status: number;
   requestId: string | null;
   headers: Headers;
+  /** `RateLimit-Policy` and `RateLimit` by policy name (`remaining`, `resetsIn`, …). */
+  rateLimits: Record<string, RateLimitState>;
 }
 
 export interface GatherClient {
@@ -155,7 +163,7 @@ function readData(res: Response, text: string): unknown {
 /**
  * A `fetch` wrapper for single-page apps behind the Gather BFF: `X-CSRF` and the session cookie
  * on every call, every error as one typed `GatherError`, the sign-in callback on an ended
- * session, and (opt-in) patience with `429 Retry-After`. No dependencies; `AbortSignal` aborts a
+ * session, and (opt-in) patience with `429 Retry-After`. `AbortSignal` aborts a
  * call at any point, including while it waits to retry.
  */
 export function createGatherClient(options: GatherClientOptions = {}): GatherClient {
@@ -200,6 +208,7 @@ export function createGatherClient(options: GatherClientOptions = {}): GatherCli
       status: res.status,
       requestId: record.requestId,
       headers: res.headers,
+      rateLimits: rateLimits(res.headers),
     };
   }
 
@@ -209,6 +218,7 @@ export function createGatherClient(options: GatherClientOptions = {}): GatherCli
     const retry = options.rateLimitRetry;
     for (let retries = 0; ; retries++) {
       req.signal?.throwIfAborted();
+      if (retry !== undefined) await whenOpen(req.signal);
       try {
         return (await attempt(url, init)) as GatherResponse<T>;
       } catch (err) {
@@ -216,13 +226,13 @@ export function createGatherClient(options: GatherClientOptions = {}): GatherCli
         if (err.status === 401 && err.code === 'UNAUTHORIZED') options.onUnauthorized?.(err);
         const after = err.retryAfterSeconds;
         const retryable =
-          err.status === 429 &&
+          (err.status === 429 || (err.status === 503 && err.code === 'UPSTREAM_THROTTLED')) &&
           retry !== undefined &&
           retries < retry.maxRetries &&
           after !== null &&
           after <= retry.maxWaitSeconds;
         if (!retryable) throw err;
-        await wait(after * 1000, req.signal);
+        holdUntil(Date.now() + after * 1000);
       }
     }
   }

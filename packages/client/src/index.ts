@@ -19,5 +19,6 @@ export {
   type ErrorEnvelope,
   type GatherErrorCode,
 } from './gather-error.js';
+export { rateLimits, type RateLimitState } from './rate-limits.js';
 export { gatherAnswer, type GatherAnswer, type GatherMeta } from './gather-answer.js';
 export { signIn, signInError, signInUrl, type SignInOptions } from './sign-in.js';

@@ -11,27 +11,3 @@ export function retryAfterSeconds(value: string | null, now = Date.now()): numbe
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
-
-/**
- * Resolves after `ms`, or rejects as soon as the signal aborts, with its reason as is (whatever
- * the caller aborted with, as `fetch` does).
- */
-export function wait(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's reason, unchanged
-    const abort = (): void => reject(signal?.reason);
-    if (signal?.aborted) {
-      abort();
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      abort();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

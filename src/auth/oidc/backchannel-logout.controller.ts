@@ -1,29 +1,28 @@
-import { Controller, HttpCode, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { urlencoded, type Request, type Response } from 'express';
 import type { AppConfig } from '../../config/config.schema';
 import { parseBodyWithin } from '../../http/body-idle';
 import { BffError } from '../../http/error-codes';
 import { requestIdOf } from '../../http/request-id';
+import { Public, SkipOriginCheck } from '../../http/route-declarations';
 import { principalOf } from '../../session/principal';
 import { UserSessions } from '../../session/user-sessions.service';
 import { JtiReplay } from './jti-replay';
 import { LogoutTokenError, verifyLogoutToken } from './logout-token';
 import { OidcClient, type OidcSettings } from './oidc-client.service';
-import { OidcEnabledGuard } from './oidc-enabled.guard';
 
 /** A logout token is a few hundred bytes; anything near this is not one. */
 const parseForm = urlencoded({ extended: false, limit: '64kb' });
 
 /**
  * `POST /auth/backchannel-logout`: the provider tells the BFF that a user's provider session
- * ended (OpenID Connect Back-Channel Logout 1.0). Server to server, so no origin or X-CSRF
- * check: the signed logout token is the proof. A valid token ends, on every replica, the
+ * ended (OpenID Connect Back-Channel Logout 1.0). Server to server, so no session, origin or
+ * X-CSRF check: the signed logout token is the proof. A valid token ends, on every replica, the
  * sessions started from that provider session (`sid`), or all of the OIDC user's (`sub` alone;
  * never a local user's with that name).
  */
 @Controller('auth')
-@UseGuards(OidcEnabledGuard)
 export class BackchannelLogoutController {
   private readonly logger = new Logger('BackchannelLogout');
   private readonly longestSessionMs: number;
@@ -38,6 +37,8 @@ export class BackchannelLogoutController {
   }
 
   @Post('backchannel-logout')
+  @Public()
+  @SkipOriginCheck()
   @HttpCode(200)
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     const token = await logoutTokenOf(req, res);

@@ -7,16 +7,17 @@ import { SignInRateLimitGuard } from '../../rate-limit/login-rate-limit.guard';
 import { ProviderRecheck } from '../../session/provider-recheck';
 import { SessionService } from '../../session/session.service';
 import { requestIdOf } from '../../http/request-id';
+import { Public } from '../../http/route-declarations';
 import { OidcAuthenticator } from './oidc-authenticator';
-import { OidcEnabledGuard } from './oidc-enabled.guard';
 
 /**
- * The two top-level navigations of an OIDC sign-in. No origin or X-CSRF check here (docs/contract.md, "Check order"):
- * the return from the provider is cross-site by nature, and the state and the login
- * transaction cookie are what tie it to the browser that started it.
+ * The two top-level navigations of an OIDC sign-in, public since they come before the session.
+ * No origin or X-CSRF check either (docs/contract.md, "Check order"): the return from the
+ * provider is cross-site by nature, and the state and the login transaction cookie are what tie
+ * it to the browser that started it.
  */
 @Controller('auth')
-@UseGuards(OidcEnabledGuard)
+@Public()
 export class OidcController {
   constructor(
     @Inject(OidcAuthenticator) private readonly authenticator: OidcAuthenticator,

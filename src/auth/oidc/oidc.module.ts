@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/config.schema';
 import { REDIS_CLIENT } from '../../redis/redis.module';
@@ -10,7 +10,6 @@ import { OidcAuthenticator } from './oidc-authenticator';
 import { OidcClient } from './oidc-client.service';
 import { transactionCookiePolicy } from './oidc-cookie';
 import { OidcController } from './oidc.controller';
-import { OidcEnabledGuard } from './oidc-enabled.guard';
 import { OidcRefresher } from './oidc-refresher';
 import { OidcStrategy } from './oidc.strategy';
 import { TransactionCookie } from './transaction-cookie';
@@ -18,14 +17,12 @@ import { TransactionCookie } from './transaction-cookie';
 /**
  * Owns OIDC sign-in (enabled by OIDC_ISSUER_URL): discovery, the passport strategy, the login
  * transaction cookie, the GET /auth/login and /auth/callback routes and the back-channel logout
- * receiver. Exports the client so
- * logout can build the provider's end-session URL.
+ * receiver. Exports the client so logout can build the provider's end-session URL (null when
+ * OIDC is off).
  */
 @Module({
-  controllers: [OidcController, BackchannelLogoutController],
   providers: [
     OidcClient,
-    OidcEnabledGuard,
     OidcRefresher,
     {
       // Logout tokens' jti: in Redis when replicas share one, so every replica refuses a replay.
@@ -56,4 +53,12 @@ import { TransactionCookie } from './transaction-cookie';
   ],
   exports: [OidcClient],
 })
-export class OidcModule {}
+export class OidcModule {
+  /** Without OIDC_ISSUER_URL, the routes do not exist: no controller is registered. */
+  static forRoot(enabled: boolean): DynamicModule {
+    return {
+      module: OidcModule,
+      controllers: enabled ? [OidcController, BackchannelLogoutController] : [],
+    };
+  }
+}

@@ -146,7 +146,7 @@ export class OidcStrategy extends passport.Strategy {
   }
 
   private settings(): OidcSettings {
-    // Routes reach the strategy only when OIDC is configured (OidcEnabledGuard).
+    // The routes that reach the strategy exist only when OIDC is configured (OidcModule.forRoot).
     return this.client.settings as OidcSettings;
   }
 }

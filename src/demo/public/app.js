@@ -73,14 +73,21 @@ function stopCountdown() {
   $('countdown').hidden = true;
 }
 
+/** Codes whose Retry-After the page counts down, and what it says meanwhile. */
+const WAITS = {
+  RATE_LIMITED: 'Rate limited',
+  UPSTREAM_THROTTLED: 'Gather asked to wait',
+  RATE_LIMIT_EXCEEDED: 'Gather asked to wait',
+};
+
 /** Counts Retry-After down to the moment the next call goes through. */
-function startCountdown(seconds) {
+function startCountdown(seconds, label) {
   stopCountdown();
   const until = Date.now() + seconds * 1000;
   const tick = () => {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left > 0) {
-      $('countdown').textContent = `Rate limited: try again in ${left} s (Retry-After: ${seconds})`;
+      $('countdown').textContent = `${label}: try again in ${left} s (Retry-After: ${seconds})`;
       return;
     }
     $('countdown').textContent = 'The window is over: the next call goes through.';
@@ -96,8 +103,8 @@ function showOutcome(summary, note, error) {
   $('outcome-note').textContent = note;
   $('envelope').hidden = !error;
   $('envelope').textContent = error ? JSON.stringify(envelopeOf(error), null, 2) : '';
-  if (error && error.code === 'RATE_LIMITED' && error.retryAfterSeconds !== null) {
-    startCountdown(error.retryAfterSeconds);
+  if (error && WAITS[error.code] && error.retryAfterSeconds !== null) {
+    startCountdown(error.retryAfterSeconds, WAITS[error.code]);
   } else {
     stopCountdown();
   }
@@ -118,6 +125,12 @@ const NOTES = {
   RATE_LIMITED:
     'The BFF refused the call before it reached Gather; Retry-After says when the window frees up.',
   UNAUTHORIZED: 'The session has ended: sign in again.',
+  RATE_LIMIT_EXCEEDED:
+    "Gather's own 429, passed through unchanged. Its Retry-After paused the key: until it is " +
+    'over, every call with that key is refused by the BFF without reaching Gather.',
+  UPSTREAM_THROTTLED:
+    'The key is paused because Gather asked to wait: the BFF answered without calling Gather, ' +
+    'with the seconds left in Retry-After.',
 };
 
 async function attempt(call) {
@@ -228,6 +241,7 @@ async function start() {
   $('reload').addEventListener('click', loadQuestions);
   $('missing').addEventListener('click', () => attempt(() => bff.gather('/questions/q_99')));
   $('revoked').addEventListener('click', () => attempt(() => bff.gather('/simulate/revoked-key')));
+  $('throttle').addEventListener('click', () => attempt(() => bff.gather('/simulate/throttle')));
   $('burst').addEventListener('click', burst);
   try {
     const { user } = await bff.me();
