@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { KeyPauses } from '../capacity/key-pauses';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { ProxyQuota } from '../quota/proxy-quota';
 import { monthPeriod, utcDate } from '../quota/quota-period';
@@ -48,6 +49,7 @@ export class UsageReport {
     @Inject(UsageStore) private readonly store: UsageStore,
     @Inject(ProxyQuota) private readonly quota: ProxyQuota,
     @Inject(GatherKeys) private readonly keys: GatherKeys,
+    @Inject(KeyPauses) private readonly pauses: KeyPauses,
   ) {}
 
   /** The user's calls today and this (quota) month, and what is left of each quota. */
@@ -90,6 +92,7 @@ export class UsageReport {
     const callsToday = new Map(rows.map((r) => [r.name, r.calls]));
     return this.keys.views().map((key) => {
       const used = lastUsed.get(key.fingerprint);
+      const pausedUntil = this.pauses.pausedUntil(key.fingerprint);
       return {
         fingerprint: key.fingerprint,
         use: key.use,
@@ -97,8 +100,7 @@ export class UsageReport {
         loadedAt: key.loadedAt.toISOString(),
         lastUsedAt: used === undefined ? null : new Date(used).toISOString(),
         callsToday: callsToday.get(key.fingerprint) ?? 0,
-        // Pauses of a key (the upstream pause) are not merged on this branch yet.
-        pausedUntil: null,
+        pausedUntil: pausedUntil === undefined ? null : new Date(pausedUntil).toISOString(),
       };
     });
   }

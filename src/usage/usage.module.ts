@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
+import { PausesModule } from '../capacity/pauses.module';
 import { KeysModule } from '../keys/keys.module';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import type { RedisClient } from '../redis/redis-client';
@@ -19,7 +20,7 @@ import { UsageStore } from './usage.store';
  */
 @Global()
 @Module({
-  imports: [KeysModule],
+  imports: [KeysModule, PausesModule],
   controllers: [UsageController],
   providers: [
     {

@@ -207,5 +207,29 @@ describe('usage', () => {
         },
       ]);
     });
+    it('a key Gather paused shows pausedUntil; the calls its pause refuses count as throttled', async () => {
+      const cookie = await signIn(apps[0]!, ada, PASSWORD);
+      fake.handle = (_req, res) => {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '30' });
+        res.end(gatherError('RATE_LIMITED', 'Slow down'));
+      };
+      expect((await proxied(apps[0]!, cookie)).status).toBe(429);
+      fake.reset();
+      const refused = await proxied(apps[0]!, cookie);
+      expect(refused.json<Envelope>().error.code).toBe('UPSTREAM_THROTTLED');
+      const res = await admin(apps[0]!, '/admin/keys');
+      const { keys } = (await res.json()) as { keys: { pausedUntil: string | null }[] };
+      const until30 = Date.parse(keys[0]?.pausedUntil ?? '') - Date.now();
+      expect(until30).toBeGreaterThan(20_000);
+      expect(until30).toBeLessThanOrEqual(30_000);
+      await until(
+        async () => {
+          const body = (await (await admin(apps[0]!, '/admin/usage?by=key')).json()) as UsageBody;
+          return body.rows[0]?.throttled === 2 && body.rows[0]?.errors === 2;
+        },
+        VISIBLE_WITHIN_MS,
+        200,
+      );
+    });
   });
 });
