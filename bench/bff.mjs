@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import argon2 from 'argon2';
-import { freePort, start, waitUntil } from './processes.mjs';
+import { freePort } from '../src/http/free-port.ts';
+import { start, waitUntil } from './processes.mjs';
 
 export const PUBLIC_URL = 'http://localhost:3000';
 /** What the SPA sends with every proxied call and every POST /auth/*. */

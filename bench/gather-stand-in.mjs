@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, start, waitUntil } from './processes.mjs';
+import { freePort } from '../src/http/free-port.ts';
+import { start, waitUntil } from './processes.mjs';
 
 export const QUESTIONS_PATH = '/qsi/gather/questions';
 

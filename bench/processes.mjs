@@ -2,7 +2,6 @@
 // Whatever way the bench ends (done, failure, Ctrl-C), `stopAll` or `killAllNow` stops them.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const running = new Set();
@@ -77,18 +76,6 @@ export async function stopAll(graceMs = 5_000) {
 /** For `process.on('exit')`, which cannot wait: the last resort if `stopAll` never ran. */
 export function killAllNow() {
   for (const child of running) child.kill('SIGKILL');
-}
-
-/** A loopback port free right now (for the servers that must be told their port up front). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** A process and its descendants (nginx's workers, for one), as pids. */

@@ -4,7 +4,8 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, start, waitUntil } from './processes.mjs';
+import { freePort } from '../src/http/free-port.ts';
+import { start, waitUntil } from './processes.mjs';
 
 const run = promisify(execFile);
 

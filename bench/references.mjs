@@ -1,8 +1,9 @@
 // Starts a reference proxy (bare-proxy.mjs or engine-proxy.mjs) in its own process; `nodeArgs`
 // go before the script (a profile's flags).
 import { join } from 'node:path';
+import { freePort } from '../src/http/free-port.ts';
 import { PUBLIC_URL } from './bff.mjs';
-import { freePort, start, waitUntil } from './processes.mjs';
+import { start, waitUntil } from './processes.mjs';
 
 export async function startReference(name, script, dir, { gatherBaseUrl, apiKey }, nodeArgs = []) {
   const port = await freePort();

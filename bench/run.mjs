@@ -20,21 +20,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../src/http/free-port.ts';
 import { SPA_HEADERS, signIn, startBff, writeUsers } from './bff.mjs';
 import { QUESTIONS, startGather } from './gather-stand-in.mjs';
 import { pickLoadGenerator, runLoad } from './load.mjs';
 import { startPeer } from './peer/start.mjs';
 import { startReference } from './references.mjs';
-import {
-  cpuUs,
-  freePort,
-  killAllNow,
-  logTail,
-  rssMB,
-  start,
-  stopAll,
-  waitUntil,
-} from './processes.mjs';
+import { cpuUs, killAllNow, logTail, rssMB, start, stopAll, waitUntil } from './processes.mjs';
 import { addDelta, describeUse, redisCounters, redisInstalled, startRedis } from './redis.mjs';
 import {
   failedStrict,

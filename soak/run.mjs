@@ -20,15 +20,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { PUBLIC_URL, SPA_HEADERS, nodeFlags, signIn, writeUsers } from '../bench/bff.mjs';
-import {
-  assertRunning,
-  freePort,
-  killAllNow,
-  start,
-  stopAll,
-  waitUntil,
-} from '../bench/processes.mjs';
+import { assertRunning, killAllNow, start, stopAll, waitUntil } from '../bench/processes.mjs';
 import { redisInstalled, startRedis } from '../bench/redis.mjs';
+import { freePort } from '../src/http/free-port.ts';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
 const RATE = Number(process.env.SOAK_RATE ?? 50);

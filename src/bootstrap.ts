@@ -9,7 +9,7 @@ import { ProxyPipeline } from './gather/proxy-pipeline';
 import { PROXY_PREFIX } from './gather/path-policy';
 import { installServerErrorHooks, limitHeaderTime, routeAheadOfExpress } from './http/server-hooks';
 import { ServerDrain } from './http/server-drain';
-import { Readiness } from './observability/readiness';
+import { Readiness } from './http/readiness';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 

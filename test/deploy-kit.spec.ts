@@ -5,8 +5,9 @@ import { join, posix, relative } from 'node:path';
 import { loadConfig } from '../src/config/load-config';
 import { FILE_SECRETS } from '../src/config/secret-settings';
 import { variablesTheConfigurationReads } from './support/config-variables';
-import { freePort } from './support/free-port';
-import { isTree, kustomize, yamlDocuments, type Tree } from './support/kustomize';
+import { freePort } from '../src/http/free-port';
+import { isRecord } from '../src/http/is-record';
+import { kustomize, yamlDocuments, type Tree } from './support/kustomize';
 import { startTestApp } from './support/start-app';
 import { tempDir } from './support/temp-dir';
 
@@ -18,7 +19,7 @@ import { tempDir } from './support/temp-dir';
 const ROOT = join(__dirname, '..');
 const CONFIG_DIR = join(ROOT, 'config');
 
-const tree = (v: unknown): Tree => (isTree(v) ? v : {});
+const tree = (v: unknown): Tree => (isRecord(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 /** A YAML scalar as the environment would hold it; anything else (a valueFrom) as empty. */
 const scalar = (v: unknown): string =>

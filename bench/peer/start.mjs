@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, start, waitUntil } from '../processes.mjs';
+import { freePort } from '../../src/http/free-port.ts';
+import { start, waitUntil } from '../processes.mjs';
 
 const MAIN = join(import.meta.dirname, 'dist', 'main.js');
 

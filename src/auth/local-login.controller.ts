@@ -10,7 +10,7 @@ import {
 import type { Request } from 'express';
 import { z } from 'zod';
 import { BffError } from '../http/error-codes';
-import { audit } from '../observability/audit';
+import { audit } from '../audit/audit';
 import { Metrics } from '../observability/metrics.service';
 import { SessionService } from '../session/session.service';
 import { requestIdOf } from '../http/request-id';

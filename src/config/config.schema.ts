@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { forwardHeaderProblem } from '../gather/forward-headers';
-import type { KeyRef } from '../keys/key-ref';
+import { forwardHeaderProblem } from './forward-headers';
+import type { KeyRef } from './key-ref';
 import { authParamsSchema } from './auth-params';
 import { acceptableIssuer } from './issuer-url';
 import { quotasSchema } from './quotas';

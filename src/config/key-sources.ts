@@ -1,5 +1,5 @@
-import { isGatherKey, fingerprint } from '../keys/key-format';
-import { parseKeyRef } from '../keys/key-ref';
+import { isGatherKey, fingerprint } from './key-format';
+import { parseKeyRef } from './key-ref';
 import type { KeySourceConfig } from './config.schema';
 
 type Env = Readonly<Record<string, string | undefined>>;

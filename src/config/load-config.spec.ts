@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../test/support/temp-dir';
-import { fingerprint } from '../keys/key-format';
+import { fingerprint } from './key-format';
 import { ConfigError, loadConfig, type Env } from './load-config';
 
 const CONFIG_DIR = join(__dirname, '..', '..', 'config');

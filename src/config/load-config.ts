@@ -7,6 +7,7 @@ import { keySourceFromEnv, teamKeySource } from './key-sources';
 import { checkProductionRules } from './production-rules';
 import { checkRedisTopology } from './redis-rules';
 import { secretsFromFiles } from './secret-settings';
+import { isRecord } from '../http/is-record';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -20,14 +21,12 @@ export class ConfigError extends Error {
 
 type Tree = Record<string, unknown>;
 
-const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Objects merge key by key; anything else (lists included) is replaced by the later file. */
 function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const prev = out[k];
-    out[k] = isTree(prev) && isTree(v) ? merge(prev, v) : v;
+    out[k] = isRecord(prev) && isRecord(v) ? merge(prev, v) : v;
   }
   return out;
 }
@@ -36,7 +35,7 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
   let node = tree;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    node = node[key] = isTree(next) ? { ...next } : {};
+    node = node[key] = isRecord(next) ? { ...next } : {};
   }
   node[path[path.length - 1] as string] = value;
 }
@@ -46,7 +45,7 @@ function readYaml(file: string, problems: string[]): Tree {
   try {
     const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
     if (parsed === null || parsed === undefined) return {};
-    if (isTree(parsed)) return parsed;
+    if (isRecord(parsed)) return parsed;
     problems.push(`${file}: must hold a mapping at the top level`);
   } catch (err) {
     problems.push(`${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -78,9 +77,9 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
     if (raw !== undefined && raw !== '') setPath(tree, s.path, s.parse ? s.parse(raw) : raw);
   }
 
-  const gather = isTree(tree.gather) ? tree.gather : {};
+  const gather = isRecord(tree.gather) ? tree.gather : {};
   const teamKeys: Tree = {};
-  for (const [team, spec] of Object.entries(isTree(gather.teamKeys) ? gather.teamKeys : {})) {
+  for (const [team, spec] of Object.entries(isRecord(gather.teamKeys) ? gather.teamKeys : {})) {
     teamKeys[team] = teamKeySource(team, spec, env, problems);
   }
   tree.gather = {
@@ -90,7 +89,7 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
     teamKeys,
   };
 
-  const server = isTree(tree.server) ? tree.server : {};
+  const server = isRecord(tree.server) ? tree.server : {};
   if (server.trustProxy === true) {
     problems.push(
       'TRUST_PROXY=true would trust any client-sent X-Forwarded-For; give a hop count or CIDRs',
@@ -112,7 +111,7 @@ export function loadConfig(env: Env, configDir = join(process.cwd(), 'config')):
   }
   // The rules run on whatever did parse, so one message lists every problem.
   checkRules(tree, problems);
-  checkRedisTopology(isTree(tree.session) ? tree.session : {}, problems);
+  checkRedisTopology(isRecord(tree.session) ? tree.session : {}, problems);
   checkProductionRules(tree, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data;
@@ -129,8 +128,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
  * read the merged tree defensively: a value the schema rejected is simply skipped here.
  */
 function checkRules(tree: Tree, problems: string[]): void {
-  const session = isTree(tree.session) ? tree.session : {};
-  const server = isTree(tree.server) ? tree.server : {};
+  const session = isRecord(tree.session) ? tree.session : {};
+  const server = isRecord(tree.server) ? tree.server : {};
   const secrets = Array.isArray(session.secrets) ? session.secrets : [];
   if (secrets.length === 0)
     problems.push('SESSION_SECRET: required (32 or more random characters)');

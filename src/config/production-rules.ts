@@ -1,11 +1,11 @@
-import { fingerprint, looksLikeExampleKey } from '../keys/key-format';
+import { fingerprint, looksLikeExampleKey } from './key-format';
 import type { AppConfig } from './config.schema';
 import { isPlaceholderSecret } from './secrets';
+import { isRecord } from '../http/is-record';
 
 type Tree = Record<string, unknown>;
 
-const tree = (v: unknown): Tree =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Tree) : {};
+const tree = (v: unknown): Tree => (isRecord(v) ? v : {});
 
 /**
  * The SESSION_SECRET entries (named as the problems name them) long enough to use that look like

@@ -4,13 +4,13 @@ import type { NextFunction, Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createApp } from '../bootstrap';
 import type { AppConfig, RouteLimitRule } from '../config/config.schema';
 import { loadConfig, type Env } from '../config/load-config';
+import { freePort } from '../http/free-port';
 import { compileClientModules, serveClientModules } from './client-modules';
 import { startGatherSimulator } from './gather-simulator';
 
@@ -83,22 +83,6 @@ function resolvePort(option: number | undefined, raw: string | undefined): numbe
   return port;
 }
 
-/** PUBLIC_URL must name the real port before the app exists, so port 0 is resolved first. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 /**
  * Helmet's CSP asks browsers to upgrade requests to https; Safari does so even on
  * http://localhost, which would break the page's own script and style sheet.
@@ -147,6 +131,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
   const host = options.host ?? (env.HOST || '0.0.0.0');
   let port = resolvePort(options.port, env.PORT);
+  // PUBLIC_URL must name the real port before the app exists, so port 0 is resolved first.
   if (port === 0) port = await freePort(host);
 
   const apiKey = options.apiKey ?? `qapi_${randomBytes(24).toString('base64url')}`;

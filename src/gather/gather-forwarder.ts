@@ -22,7 +22,7 @@ import { sendError } from '../http/envelope';
 import { usableRequestId } from '../http/request-id';
 import { proxiedSecurityHeaders } from '../http/security-headers';
 import { GatherKeys } from '../keys/gather-keys.service';
-import { audit } from '../observability/audit';
+import { audit } from '../audit/audit';
 import { KeyPauses } from '../capacity/key-pauses';
 import { upstreamWait } from '../capacity/upstream-wait';
 import {

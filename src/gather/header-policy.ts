@@ -1,22 +1,12 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { HOP_BY_HOP } from '../http/hop-by-hop';
 import { privateCacheControl, varyWithCookie } from './private-cache';
-
-/** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
-export const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-];
 
 /**
  * The browser's own headers that may reach Gather (docs/contract.md, "Headers to Gather"): an
  * allow-list, so no name a browser or a proxy invents can choose routing, method or identity
  * upstream. The BFF adds its own (key, request id, forwarding headers, trace context, the
- * body's length) after these; `proxy.forwardHeaders` may add names (see forward-headers.ts).
+ * body's length) after these; `proxy.forwardHeaders` may add names (see config/forward-headers.ts).
  */
 const FORWARDED_TO_GATHER = [
   'accept',

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import proxyaddr from 'proxy-addr';
-import type { AppConfig } from '../config/config.schema';
+
+/** TRUST_PROXY (docs/configuration.md): no proxy, how many hops, or the trusted addresses. */
+export type TrustProxy = false | number | string[];
 
 export interface ClientAddress {
   /** The client's address, as Express's `req.ip` reads it under the same `trust proxy`. */
@@ -14,7 +16,7 @@ export interface ClientAddress {
  * TRUST_PROXY applied outside Express (the proxied path does not run through it), with the same
  * library and the same rules as Express's `trust proxy`, so both sides agree on who the client is.
  */
-export function clientAddress(trustProxy: AppConfig['server']['trustProxy']): ClientAddress {
+export function clientAddress(trustProxy: TrustProxy): ClientAddress {
   const trust =
     trustProxy === false
       ? () => false

@@ -1,8 +1,8 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { FakeSecretsManager } from '../../test/fakes/fake-secrets-manager';
 import { AwsSecretsManagerKeySource } from './aws-secrets-manager-key-source';
-import { parseKeyRef } from './key-ref';
-import { freePort } from '../../test/support/free-port';
+import { parseKeyRef } from '../config/key-ref';
+import { freePort } from '../http/free-port';
 
 const KEY = 'qapi_awsKEY0123456789abcdefXYZ';
 

@@ -4,6 +4,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { KeySource, KeySourceError } from './key-source';
+import { isRecord } from '../http/is-record';
 
 /**
  * A key in AWS Secrets Manager (`aws-sm:<secret-id>[#<json-field>]`). Without a field the
@@ -52,10 +53,7 @@ export class AwsSecretsManagerKeySource extends KeySource {
         `the secret string is not JSON, so it has no field "${this.field}"`,
       );
     }
-    const value =
-      typeof doc === 'object' && doc !== null && !Array.isArray(doc)
-        ? (doc as Record<string, unknown>)[this.field]
-        : undefined;
+    const value = isRecord(doc) ? doc[this.field] : undefined;
     if (typeof value !== 'string') {
       throw new KeySourceError(this, `the secret has no string field "${this.field}"`);
     }

@@ -6,7 +6,7 @@ import { loadConfig, type Env } from '../config/load-config';
 import { BffError } from '../http/error-codes';
 import { Metrics } from '../observability/metrics.service';
 import { GatherKeys, KEY_READ_DEADLINE_MS, type HeldKey } from './gather-keys.service';
-import { fingerprint } from './key-format';
+import { fingerprint } from '../config/key-format';
 import { KeySourceFactory } from './key-source.factory';
 import { KeyLoadError, KeySource, KeySourceError } from './key-source';
 

@@ -9,9 +9,9 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
 import { withDeadline } from '../http/deadline';
 import { BffError } from '../http/error-codes';
-import { audit } from '../observability/audit';
-import { Metrics } from '../observability/metrics.service';
-import { fingerprint, isGatherKey, looksLikeExampleKey } from './key-format';
+import { audit } from '../audit/audit';
+import { KeyMetrics } from './key-metrics';
+import { fingerprint, isGatherKey, looksLikeExampleKey } from '../config/key-format';
 import { KeySourceFactory } from './key-source.factory';
 import { KeyLoadError, KeySource, KeySourceError } from './key-source';
 
@@ -73,7 +73,7 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(KeySourceFactory) sources: KeySourceFactory,
-    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(KeyMetrics) private readonly metrics: KeyMetrics,
   ) {
     const gather = config.get('gather', { infer: true });
     const slot = (c: typeof gather.apiKey, use: string): Slot => ({

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { Readiness } from '../observability/readiness';
-import type { GatherKeys } from './gather-keys.service';
-import { KeyReadiness } from './key-readiness';
+import { Readiness } from '../http/readiness';
+import { keyReadiness } from './key-readiness';
 
-describe('KeyReadiness', () => {
+describe('keyReadiness', () => {
   beforeEach(() => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
@@ -13,7 +12,7 @@ describe('KeyReadiness', () => {
   it('registers a "gather-key" check that fails while no usable key is held', async () => {
     const keys = { ready: false };
     const readiness = new Readiness();
-    new KeyReadiness(keys as GatherKeys, readiness).onModuleInit();
+    await keyReadiness.useFactory(keys, readiness);
     expect(await readiness.failing()).toEqual(['gather-key']);
     keys.ready = true;
     expect(await readiness.failing()).toEqual([]);

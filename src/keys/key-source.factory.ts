@@ -5,7 +5,7 @@ import type { AppConfig, KeySourceConfig } from '../config/config.schema';
 import { AwsSecretsManagerKeySource } from './aws-secrets-manager-key-source';
 import { EnvKeySource } from './env-key-source';
 import { FileKeySource } from './file-key-source';
-import type { KeyRef } from './key-ref';
+import type { KeyRef } from '../config/key-ref';
 import { KeySource } from './key-source';
 import { VaultClient } from './vault-client';
 import { VaultKeySource } from './vault-key-source';

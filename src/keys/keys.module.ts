@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GatherKeys } from './gather-keys.service';
-import { KeyReadiness } from './key-readiness';
+import { keyReadiness } from './key-readiness';
 import { KeySourceFactory } from './key-source.factory';
 
 /**
@@ -8,5 +8,5 @@ import { KeySourceFactory } from './key-source.factory';
  * Vault), validation, fingerprints, periodic reloads, the reload after Gather refuses one, and
  * the `gather-key` readiness check.
  */
-@Module({ providers: [KeySourceFactory, GatherKeys, KeyReadiness], exports: [GatherKeys] })
+@Module({ providers: [KeySourceFactory, GatherKeys, keyReadiness], exports: [GatherKeys] })
 export class KeysModule {}

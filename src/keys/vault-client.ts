@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isRecord } from '../http/is-record';
 
 /** The `vault` configuration section (VAULT_* variables), with the address required. */
 export interface VaultSettings {
@@ -144,9 +145,7 @@ function transportError(err: unknown, timeoutMs: number): VaultError {
 const encodeSegments = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
 
 function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null
-    ? (value as Record<string, unknown>)[name]
-    : undefined;
+  return isRecord(value) ? value[name] : undefined;
 }
 
 /** Vault's own error strings (`{"errors":[…]}`), which describe the failure, never a secret. */

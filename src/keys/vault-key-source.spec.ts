@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeVault } from '../../test/fakes/fake-vault';
-import { parseKeyRef } from './key-ref';
+import { parseKeyRef } from '../config/key-ref';
 import { VaultClient, type VaultSettings } from './vault-client';
 import { VaultKeySource } from './vault-key-source';
-import { freePort } from '../../test/support/free-port';
+import { freePort } from '../http/free-port';
 
 const KEY = 'qapi_vaultKEY0123456789abcdefXYZ';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.service-account.signature';

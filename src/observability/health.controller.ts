@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { BffError } from '../http/error-codes';
 import { Public } from '../http/route-declarations';
-import { Readiness } from './readiness';
+import { Readiness } from '../http/readiness';
 
 /** Liveness and readiness probes (docs/contract.md, "Health and metrics"). */
 @Controller()

@@ -11,24 +11,20 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/config.schema';
+import { AdminRoutes } from '../http/admin-routes';
 import { BffError } from '../http/error-codes';
 import { sendError } from '../http/envelope';
 import { assignRequestId } from '../http/request-id';
 import { installServerErrorHooks, refusedAtTheDoor } from '../http/server-hooks';
-import { AdminUsageRoutes } from '../usage/admin-usage.routes';
-import { AdminSessions } from './admin-sessions';
 import { Metrics } from './metrics.service';
-
-/** `/admin/users/<userId>/sessions`, the user id percent-encoded as one segment. */
-const ADMIN_SESSIONS_PATH = /^\/admin\/users\/([^/]+)\/sessions$/;
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
  * `/metrics` on its own listener (`METRICS_PORT`, on the public listener's host), so the public
  * port never exposes it. Port 0 turns it off. Started with the application, closed on shutdown.
- * The admin routes live here too, for the same reason, and only while ADMIN_TOKEN is set
- * (docs/contract.md, Routes).
+ * The admin routes the modules register in `AdminRoutes` are mounted here too, for the same
+ * reason, behind one bearer check, and only while ADMIN_TOKEN is set (docs/contract.md, Routes).
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -42,8 +38,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(Metrics) private readonly metrics: Metrics,
-    @Optional() @Inject(AdminSessions) private readonly admin: AdminSessions | null,
-    @Optional() @Inject(AdminUsageRoutes) private readonly usage: AdminUsageRoutes | null,
+    @Optional() @Inject(AdminRoutes) private readonly admin: AdminRoutes | null,
   ) {
     const settings = config.get('metrics', { infer: true });
     this.port = settings.port;
@@ -117,7 +112,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     id: string,
     path: string,
   ): Promise<void> {
-    if (this.adminTokenDigest === undefined || !this.admin) {
+    if (this.adminTokenDigest === undefined || !this.admin || this.admin.empty) {
       return sendError(res, id, new BffError('NOT_FOUND'));
     }
     if (!this.authorised(req.headers.authorization)) {
@@ -129,27 +124,17 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         }),
       );
     }
-    try {
-      if (await this.usage?.handle(req, res, path)) return;
-      const encoded = ADMIN_SESSIONS_PATH.exec(path)?.[1];
-      let userId: string | undefined;
-      try {
-        userId = encoded === undefined ? undefined : decodeURIComponent(encoded);
-      } catch {
-        userId = undefined;
-      }
-      if (userId === undefined) return sendError(res, id, new BffError('NOT_FOUND'));
-      if (req.method === 'GET') {
-        return sendJson(res, { sessions: await this.admin.list(userId) });
-      }
-      if (req.method === 'DELETE') {
-        return sendJson(res, { ended: await this.admin.endAll(userId, id) });
-      }
+    const match = this.admin.match(req.method, path);
+    if (!match.found) return sendError(res, id, new BffError('NOT_FOUND'));
+    if (!match.route) {
       return sendError(
         res,
         id,
-        new BffError('METHOD_NOT_ALLOWED', undefined, undefined, { Allow: 'GET, DELETE' }),
+        new BffError('METHOD_NOT_ALLOWED', undefined, undefined, { Allow: match.allow }),
       );
+    }
+    try {
+      await match.route.handle(req, res, { params: match.params, requestId: id });
     } catch (err) {
       if (err instanceof BffError) return sendError(res, id, err);
       this.logger.error({ err, requestId: id }, 'admin request failed');
@@ -163,13 +148,4 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     const expected = this.adminTokenDigest as Buffer;
     return match !== null && timingSafeEqual(digest(match[1] as string), expected);
   }
-}
-
-function sendJson(res: ServerResponse, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(text);
 }

@@ -5,20 +5,31 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
+import { AdminRoutes } from '../http/admin-routes';
+import { KeyMetrics } from '../keys/key-metrics';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { Metrics } from './metrics.service';
 import { MetricsServer } from './metrics-server';
-import { Readiness } from './readiness';
+import { Readiness } from '../http/readiness';
 
 /**
- * Owns metrics (the registry, the HTTP request histogram, the private `/metrics` listener) and
- * the readiness registry. Global, so any module can count into `Metrics` or register a
- * readiness check without importing it; it imports no feature module, so none of them cycles.
+ * Owns metrics (the registry, the HTTP request histogram, the private `/metrics` listener, which
+ * mounts the admin routes) and provides the readiness and admin route registries of http/.
+ * Global, so any module can count, register a readiness check or an admin route without
+ * importing it. It imports no feature module's providers, only the narrow counting interfaces
+ * those modules own (`KeyMetrics`): the arrows point down (docs/architecture.md, "Floors").
  */
 @Global()
 @Module({
-  providers: [Metrics, MetricsServer, Readiness, HttpMetricsMiddleware],
-  exports: [Metrics, Readiness],
+  providers: [
+    Metrics,
+    { provide: KeyMetrics, useExisting: Metrics },
+    MetricsServer,
+    Readiness,
+    AdminRoutes,
+    HttpMetricsMiddleware,
+  ],
+  exports: [Metrics, KeyMetrics, Readiness, AdminRoutes],
 })
 export class ObservabilityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { AppConfig } from '../config/config.schema';
 import { ConfigError, loadConfig, type Env } from '../config/load-config';
-import { createTracing, LocalTracing, type Tracing } from './tracing';
+import { LocalTracing, type Tracing } from './tracing';
+import { createTracing } from './tracing.module';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

@@ -1,14 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
-import type { AppConfig } from '../config/config.schema';
-import {
-  IdPool,
-  incomingParent,
-  samplingRule,
-  traceparentOf,
-  type SamplingRule,
-} from './tracing-context';
+import { IdPool, incomingParent, traceparentOf, type SamplingRule } from './tracing-context';
 
 /** One request's trace, from its arrival to its last byte. */
 export interface RequestTrace {
@@ -90,29 +82,4 @@ export class LocalTracing extends Tracing {
 
 interface LocalTrace extends RequestTrace {
   readonly traceparent: string;
-}
-
-/**
- * The Tracing the configuration asks for. The SDK is imported only when something is exported
- * or a ratio sampler needs its TraceIdRatioBased sampler.
- */
-export async function createTracing(
-  config: AppConfig['tracing'],
-  gatherBaseUrl: string,
-): Promise<Tracing> {
-  const { otlpEndpoint, otlpTracesEndpoint, sampler, samplerArg } = config;
-  let ratio = (_traceId: string): boolean => false;
-  if (sampler.endsWith('traceidratio')) {
-    const { SamplingDecision, TraceIdRatioBasedSampler } = await import('@opentelemetry/sdk-trace');
-    const byRatio = new TraceIdRatioBasedSampler(samplerArg);
-    ratio = (traceId) =>
-      byRatio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
-  }
-  const rule = samplingRule(sampler, ratio);
-  const tracesUrl =
-    otlpTracesEndpoint ??
-    (otlpEndpoint === undefined ? undefined : `${otlpEndpoint.replace(/\/$/, '')}/v1/traces`);
-  if (tracesUrl === undefined) return new LocalTracing(new IdPool(), rule);
-  const { ExportingTracing } = await import('./tracing-export.js');
-  return new ExportingTracing({ ...config, tracesUrl }, gatherBaseUrl, new IdPool(), rule);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { quotasSchema } from '../config/quotas';
 import type { RedisClient } from '../redis/redis-client';
-import { connectRedis, flushPrefix, SHARED_REDIS_URL } from '../../test/support/redis';
+import { connectRedis, spawnRedis, type SpawnedRedis } from '../../test/support/redis';
 import { quotasFor } from './quota-plan';
 import { RedisQuotaStore } from './redis-quota.store';
 
@@ -9,14 +9,16 @@ const NOW = new Date('2026-12-07T10:00:00Z');
 
 describe('RedisQuotaStore', () => {
   const prefix = `gbff:q:test-${randomUUID()}:`;
+  let redis: SpawnedRedis;
   let client: RedisClient;
 
   beforeAll(async () => {
-    client = await connectRedis(SHARED_REDIS_URL);
+    redis = await spawnRedis();
+    client = await connectRedis(redis.url);
   });
   afterAll(async () => {
-    await flushPrefix(SHARED_REDIS_URL, prefix);
     client.destroy();
+    await redis.stop();
   });
 
   it('exactly N of many concurrent calls are counted, refusals are not', async () => {

@@ -1,7 +1,7 @@
-import { Global, Inject, Injectable, Module, Optional, type OnModuleInit } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/config.schema';
-import { Readiness } from '../observability/readiness';
+import { readinessCheck } from '../http/readiness';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import type { RedisClient } from '../redis/redis-client';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
@@ -9,19 +9,6 @@ import { ProxyRateLimit } from './proxy-rate-limit';
 import { RateLimitStore } from './rate-limit.store';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
-
-/** `/readyz` fails while the counter store does not answer (docs/contract.md, "Health and metrics"). */
-@Injectable()
-class RateLimitReadiness implements OnModuleInit {
-  constructor(
-    @Inject(RateLimitStore) private readonly store: RateLimitStore,
-    @Optional() @Inject(Readiness) private readonly readiness: Readiness | null,
-  ) {}
-
-  onModuleInit(): void {
-    this.readiness?.register('rate-limit-store', () => this.store.ping());
-  }
-}
 
 /**
  * Owns rate limiting: the counter store (Redis when REDIS_URL is set, bounded memory
@@ -43,7 +30,8 @@ class RateLimitReadiness implements OnModuleInit {
           : new MemoryRateLimitStore(config.get('rateLimit', { infer: true }).memoryMaxKeys),
     },
     StoreFailurePolicy,
-    RateLimitReadiness,
+    // `/readyz` fails while the counter store does not answer (docs/contract.md, "Health and metrics").
+    readinessCheck('rate-limit-store', RateLimitStore, (store) => store.ping()),
     ProxyRateLimit,
   ],
   exports: [RateLimitStore, StoreFailurePolicy, ProxyRateLimit],

@@ -1,13 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import { createRedisClient, type RedisClient } from '../redis/redis-client';
-import {
-  SHARED_REDIS_URL,
-  flushPrefix,
-  spawnRedis,
-  uniquePrefix,
-  type SpawnedRedis,
-} from '../../test/support/redis';
+import { spawnRedis, type SpawnedRedis } from '../../test/support/redis';
 import { until } from '../../test/support/until';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
 
@@ -29,19 +23,21 @@ async function untilAnswers(store: RedisRateLimitStore, key: string, deadlineMs 
   }
 }
 
-describe('RedisRateLimitStore on the shared Redis', () => {
-  const prefix = uniquePrefix();
+describe('RedisRateLimitStore on a Redis of its own', () => {
+  const prefix = 'gbff:rl:test:';
+  let redis: SpawnedRedis;
   let client: RedisClient;
   let store: RedisRateLimitStore;
 
   beforeAll(async () => {
-    client = createRedisClient(SHARED_REDIS_URL, quiet);
+    redis = await spawnRedis();
+    client = createRedisClient(redis.url, quiet);
     await client.connect();
     store = new RedisRateLimitStore(client, prefix);
   });
   afterAll(async () => {
-    await flushPrefix(SHARED_REDIS_URL, prefix);
     await client.close();
+    await redis.stop();
   });
 
   it('lets exactly the limit through when 200 increments of one key race', async () => {
@@ -55,7 +51,7 @@ describe('RedisRateLimitStore on the shared Redis', () => {
   });
 
   it('lets exactly the limit through across two connections (two replicas)', async () => {
-    const other = createRedisClient(SHARED_REDIS_URL, quiet);
+    const other = createRedisClient(redis.url, quiet);
     await other.connect();
     try {
       const second = new RedisRateLimitStore(other, prefix);

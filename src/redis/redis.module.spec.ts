@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { createClient } from 'redis';
-import { freePort } from '../../test/support/free-port';
+import { freePort } from '../http/free-port';
 import { spawnRedis, type SpawnedRedis } from '../../test/support/redis';
 import { until } from '../../test/support/until';
 import type { AppConfig } from '../config/config.schema';

@@ -7,6 +7,7 @@ import { withDeadline } from '../http/deadline';
 import { REDIS_COMMAND_TIMEOUT_MS, redisTimedOut, type RedisClient } from '../redis/redis-client';
 import type { Principal } from './principal';
 import { IndexedSession, SessionStore } from './session-store';
+import { isRecord } from '../http/is-record';
 
 export const SESSION_KEY_PREFIX = 'gbff:sess:';
 /**
@@ -46,9 +47,6 @@ interface Known {
   expiresAt: number;
   principal: Principal | undefined;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Stored JSON back to session data; anything express-session could not rebuild counts as none. */
 function parse(raw: string): SessionData | null {

@@ -1,25 +1,44 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AdminSessions, type AdminSessionView } from '../observability/admin-sessions';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { AdminRoutes, sendJson } from '../http/admin-routes';
 import { UserSessions } from './user-sessions.service';
 
-/** The admin routes' view of a user's sessions (GET and DELETE /admin/users/<id>/sessions). */
+/** `/admin/users/<userId>/sessions`, the user id percent-encoded as one segment. */
+const USER_SESSIONS = /^\/admin\/users\/([^/]+)\/sessions$/;
+
+/**
+ * The session module's admin routes (docs/contract.md, Routes): a user's sessions, listed or
+ * ended on every replica. Shown by an opaque handle, never a session id or token.
+ */
 @Injectable()
-export class SessionAdmin extends AdminSessions {
-  constructor(@Inject(UserSessions) private readonly sessions: UserSessions) {
-    super();
-  }
+export class SessionAdminRoutes implements OnModuleInit {
+  constructor(
+    @Inject(UserSessions) private readonly sessions: UserSessions,
+    @Optional() @Inject(AdminRoutes) private readonly routes: AdminRoutes | null,
+  ) {}
 
-  async list(userId: string): Promise<AdminSessionView[]> {
-    const sessions = await this.sessions.listUserId(userId);
-    return sessions.map(({ id, createdAt, lastSeenAt, userAgent }) => ({
-      id,
-      createdAt,
-      lastSeenAt,
-      userAgent,
-    }));
-  }
-
-  endAll(userId: string, requestId: string): Promise<number> {
-    return this.sessions.endUserId(userId, 'admin', requestId);
+  onModuleInit(): void {
+    this.routes?.add(
+      {
+        method: 'GET',
+        pattern: USER_SESSIONS,
+        handle: async (_req, res, { params: [userId = ''] }) => {
+          const sessions = await this.sessions.listUserId(userId);
+          sendJson(res, {
+            sessions: sessions.map(({ id, createdAt, lastSeenAt, userAgent }) => ({
+              id,
+              createdAt,
+              lastSeenAt,
+              userAgent,
+            })),
+          });
+        },
+      },
+      {
+        method: 'DELETE',
+        pattern: USER_SESSIONS,
+        handle: async (_req, res, { params: [userId = ''], requestId }) =>
+          sendJson(res, { ended: await this.sessions.endUserId(userId, 'admin', requestId) }),
+      },
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SessionData } from 'express-session';
-import { audit, type AuditEvent } from '../observability/audit';
+import { audit, type AuditEvent } from '../audit/audit';
 import { Metrics } from '../observability/metrics.service';
 import type { SessionEndReason, SignInMethod } from './session-kinds';
 

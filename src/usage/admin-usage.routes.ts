@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AdminRoutes, sendJson } from '../http/admin-routes';
 import { BffError } from '../http/error-codes';
 import { utcDate } from '../quota/quota-period';
 import { datesBetween, UsageReport } from './usage-report';
@@ -44,41 +45,42 @@ export function usageCsv(rows: readonly UsageRow[]): string {
 }
 
 /**
- * GET /admin/usage and GET /admin/keys on the metrics listener (docs/contract.md, Routes), once
- * its admin token check has passed. Answers whether the path was one of them.
+ * GET /admin/usage and GET /admin/keys on the metrics listener (docs/contract.md, Routes),
+ * registered with its admin routes; the listener checks the bearer token first.
  */
 @Injectable()
-export class AdminUsageRoutes {
-  constructor(@Inject(UsageReport) private readonly report: UsageReport) {}
+export class AdminUsageRoutes implements OnModuleInit {
+  constructor(
+    @Inject(UsageReport) private readonly report: UsageReport,
+    @Optional() @Inject(AdminRoutes) private readonly routes: AdminRoutes | null,
+  ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
-    if (path !== '/admin/usage' && path !== '/admin/keys') return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      throw new BffError('METHOD_NOT_ALLOWED', undefined, undefined, { Allow: 'GET, HEAD' });
-    }
-    if (path === '/admin/keys') {
-      send(
-        res,
-        req,
-        'application/json; charset=utf-8',
-        JSON.stringify({ keys: await this.report.keyUsage() }),
-      );
-      return true;
-    }
+  onModuleInit(): void {
+    this.routes?.add(
+      {
+        method: 'GET',
+        pattern: /^\/admin\/keys$/,
+        handle: async (_req, res) => sendJson(res, { keys: await this.report.keyUsage() }),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/admin\/usage$/,
+        handle: (req, res) => this.usage(req, res),
+      },
+    );
+  }
+
+  private async usage(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const params = new URL(req.url ?? '', 'http://admin').searchParams;
     const { by, from, to } = usageQuery(params, utcDate(new Date()));
     const rows = await this.report.rows(by, from, to);
-    const csv = params.get('format') === 'csv' || /\btext\/csv\b/i.test(req.headers.accept ?? '');
-    if (csv) send(res, req, 'text/csv; charset=utf-8', usageCsv(rows));
-    else send(res, req, 'application/json; charset=utf-8', JSON.stringify({ by, from, to, rows }));
-    return true;
+    if (params.get('format') === 'csv' || /\btext\/csv\b/i.test(req.headers.accept ?? '')) {
+      const body = usageCsv(rows);
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.setHeader('Cache-Control', 'no-store');
+      res.end(body);
+    } else sendJson(res, { by, from, to, rows });
   }
-}
-
-function send(res: ServerResponse, req: IncomingMessage, type: string, body: string): void {
-  res.statusCode = 200;
-  res.setHeader('Content-Type', type);
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(req.method === 'HEAD' ? undefined : body);
 }

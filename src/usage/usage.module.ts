@@ -40,6 +40,6 @@ import { UsageStore } from './usage.store';
     UsageReport,
     AdminUsageRoutes,
   ],
-  exports: [UsageRecorder, AdminUsageRoutes],
+  exports: [UsageRecorder],
 })
 export class UsageModule {}

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MetricsServer } from '../../src/observability/metrics-server';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
-import { writeUsersFile } from '../support/session';
+import { login, writeUsersFile } from '../support/session';
 import { ANSWER_WITHIN_MS } from '../support/spa';
 import { startTestApp, TEST_ORIGIN, testEnv, type TestApp } from '../support/start-app';
 
@@ -25,14 +25,6 @@ function admin(
     method,
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
-  });
-}
-
-async function login(t: TestApp, username: string, password: string): Promise<Response> {
-  return fetch(`${t.url}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
-    body: JSON.stringify({ username, password }),
   });
 }
 

@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { SessionStore } from '../../src/session/session-store';
-import { freePort } from '../support/free-port';
-import { writeUsersFile } from '../support/session';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { freePort } from '../../src/http/free-port';
+import { writeUsersFile, loginRequest } from '../support/session';
+import { SPA_HEADERS } from '../support/spa';
+import { startTestApp, type TestApp } from '../support/start-app';
 
 const ADA = {
   username: 'ada',
@@ -43,13 +44,13 @@ function post(
   return send(t.url, {
     method: 'POST',
     path,
-    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', 'content-type': 'application/json', ...headers },
+    headers: { ...SPA_HEADERS, 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body }),
   });
 }
 
 const login = (t: TestApp, username: string, password: string, headers?: Record<string, string>) =>
-  post(t, '/auth/login', JSON.stringify({ username, password }), headers);
+  send(t.url, loginRequest(username, password, headers));
 
 const me = (t: TestApp, cookie?: string, headers: Record<string, string> = {}) =>
   send(t.url, { path: '/auth/me', headers: cookie ? { cookie, ...headers } : headers });

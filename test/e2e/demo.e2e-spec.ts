@@ -221,6 +221,7 @@ describe('the demo assembly', () => {
       '/client/gather-client.js',
       '/client/gather-error.js',
       '/client/index.js',
+      '/client/is-record.js',
       '/client/rate-limits.js',
       '/client/retry-after.js',
       '/client/sign-in.js',

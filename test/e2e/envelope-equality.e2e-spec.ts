@@ -4,6 +4,7 @@ import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
 import { send, UUID, type Envelope, type RawRequest, type RawResponse } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
+import { SPA_HEADERS } from '../support/spa';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
 /**
@@ -74,7 +75,6 @@ describe('the error envelope, proxied path against Nest routes', () => {
   let bobCookie: string;
   let configDir: string;
 
-  const spa = { origin: TEST_ORIGIN, 'x-csrf': '1' };
   const json = { 'content-type': 'application/json' };
   const req = (r: RawRequest): Promise<RawResponse> => send(t.url, r);
 
@@ -110,12 +110,12 @@ describe('the error envelope, proxied path against Nest routes', () => {
       'FORBIDDEN_ORIGIN',
       () => ({
         path: '/api/gather/q',
-        headers: { ...spa, cookie, origin: 'https://evil.example' },
+        headers: { ...SPA_HEADERS, cookie, origin: 'https://evil.example' },
       }),
       () => ({
         method: 'POST',
         path: '/auth/logout',
-        headers: { ...spa, cookie, origin: 'https://evil.example' },
+        headers: { ...SPA_HEADERS, cookie, origin: 'https://evil.example' },
       }),
     ],
     [
@@ -125,21 +125,21 @@ describe('the error envelope, proxied path against Nest routes', () => {
     ],
     [
       'UNAUTHORIZED',
-      () => ({ path: '/api/gather/q', headers: spa }),
-      () => ({ path: '/auth/me', headers: spa }),
+      () => ({ path: '/api/gather/q', headers: SPA_HEADERS }),
+      () => ({ path: '/auth/me', headers: SPA_HEADERS }),
     ],
     [
       'PAYLOAD_TOO_LARGE',
       () => ({
         method: 'POST',
         path: '/api/gather/q',
-        headers: { ...spa, ...json, cookie },
+        headers: { ...SPA_HEADERS, ...json, cookie },
         body: 'x'.repeat(2048),
       }),
       () => ({
         method: 'POST',
         path: '/auth/login',
-        headers: { ...spa, ...json },
+        headers: { ...SPA_HEADERS, ...json },
         body: JSON.stringify({ username: 'ada', password: 'x'.repeat(20_000) }),
       }),
     ],
@@ -152,9 +152,16 @@ describe('the error envelope, proxied path against Nest routes', () => {
   });
 
   it('BAD_REQUEST has the same envelope (each says what was malformed)', async () => {
-    const a = shapeOf(await req({ path: '/api/gather/a%2fb', headers: { ...spa, cookie } }));
+    const a = shapeOf(
+      await req({ path: '/api/gather/a%2fb', headers: { ...SPA_HEADERS, cookie } }),
+    );
     const b = shapeOf(
-      await req({ method: 'POST', path: '/auth/login', headers: { ...spa, ...json }, body: '{' }),
+      await req({
+        method: 'POST',
+        path: '/auth/login',
+        headers: { ...SPA_HEADERS, ...json },
+        body: '{',
+      }),
     );
     expect(a.code).toBe('BAD_REQUEST');
     // The login limit counts the address before it reads the body; the path check comes first.
@@ -164,12 +171,12 @@ describe('the error envelope, proxied path against Nest routes', () => {
 
   it('RATE_LIMITED looks the same from both sides, RateLimit fields and Retry-After included', async () => {
     const proxied = (): Promise<RawResponse> =>
-      req({ path: '/api/gather/q', headers: { ...spa, cookie } });
+      req({ path: '/api/gather/q', headers: { ...SPA_HEADERS, cookie } });
     const login = (): Promise<RawResponse> =>
       req({
         method: 'POST',
         path: '/auth/login',
-        headers: { ...spa, ...json },
+        headers: { ...SPA_HEADERS, ...json },
         body: JSON.stringify({ username: 'nobody', password: 'wrong' }),
       });
     let a: RawResponse = await proxied();
@@ -224,7 +231,7 @@ describe('the error envelope, proxied path against Nest routes', () => {
     const request = r(fake);
     const res = await req({
       ...request,
-      headers: { ...spa, cookie: bobCookie, ...request.headers },
+      headers: { ...SPA_HEADERS, cookie: bobCookie, ...request.headers },
     });
     expectEnvelopeContract(shapeOf(res), code, status);
   });

@@ -6,12 +6,12 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { FakeVault } from '../fakes/fake-vault';
 import { startFakeGather, startRawServer, type FakeGather } from '../fakes/fake-gather';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { openRaw, parseRawAnswer } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
-import { openSpaGet } from '../support/spa';
+import { openSpaGet, SPA_HEADERS } from '../support/spa';
 import { tempDir } from '../support/temp-dir';
 import { until, untilStalled } from '../support/until';
 
@@ -56,7 +56,7 @@ function attempt(
         method,
         path,
         agent: false,
-        headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+        headers: { ...SPA_HEADERS, cookie },
         timeout: boundMs,
       },
       (res) => {
@@ -533,7 +533,7 @@ describe('Gather slow across attempts: one deadline per request, not per attempt
           port,
           path: '/api/gather/slow-error',
           agent: false,
-          headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+          headers: { ...SPA_HEADERS, cookie },
         },
         (res) => {
           expect(res.statusCode).toBe(500);

@@ -4,11 +4,11 @@ import { PassThrough } from 'node:stream';
 import { createApp } from '../../src/bootstrap';
 import { ConfigError, loadConfig, type Env } from '../../src/config/load-config';
 import { GatherKeys } from '../../src/keys/gather-keys.service';
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { FakeSecretsManager } from '../fakes/fake-secrets-manager';
 import { FakeVault } from '../fakes/fake-vault';
 import { CONFIG_DIR, startTestApp, testEnv, type TestApp } from '../support/start-app';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { tempDir } from '../support/temp-dir';
 
 const AWS_KEY = 'qapi_fromAWS0123456789abcdefXYZ';

@@ -8,10 +8,11 @@ import {
   startFakeIdp,
   type FakeIdp,
 } from '../fakes/oidc-provider';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send } from '../support/http';
 import { OidcBrowser, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { signIn, writeUsersFile } from '../support/session';
+import { SPA_HEADERS } from '../support/spa';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { headerLines, requestTarget } from '../fuzz/generators';
 import { MetricsServer } from '../../src/observability/metrics-server';
@@ -73,7 +74,7 @@ describe('leak sweep', () => {
       method,
       path,
       body,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...headers },
+      headers: { ...SPA_HEADERS, cookie, ...headers },
     });
     record(`${res.status} ${JSON.stringify(res.headers)} ${res.text}`);
     return res;

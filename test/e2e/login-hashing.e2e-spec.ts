@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send } from '../support/http';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { loginRequest } from '../support/session';
+import { startTestApp, type TestApp } from '../support/start-app';
 
 interface HashedUser {
   username: string;
@@ -27,12 +28,7 @@ const startWithUsers = (dir: string): Promise<TestApp> =>
   startTestApp({ AUTH_LOCAL_USERS_FILE: join(dir, 'users.json'), RATE_LIMIT_LOGIN_LIMIT: '10000' });
 
 const login = (t: TestApp, username: string, password: string) =>
-  send(t.url, {
-    method: 'POST',
-    path: '/auth/login',
-    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
+  send(t.url, loginRequest(username, password));
 
 /** Milliseconds from sending `request` to having its whole answer, and its status. */
 async function timed(request: () => Promise<{ status: number }>): Promise<[number, number]> {

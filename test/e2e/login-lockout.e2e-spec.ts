@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { send, type Envelope, type RawResponse } from '../support/http';
-import { writeUsersFile } from '../support/session';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { loginRequest, writeUsersFile } from '../support/session';
+import { startTestApp, type TestApp } from '../support/start-app';
 
 const BOB = {
   username: 'bob',
@@ -18,17 +18,7 @@ const login = (
   password: string,
   from: string,
 ): Promise<RawResponse> =>
-  send(t.url, {
-    method: 'POST',
-    path: '/auth/login',
-    headers: {
-      origin: TEST_ORIGIN,
-      'x-csrf': '1',
-      'content-type': 'application/json',
-      'x-forwarded-for': from,
-    },
-    body: JSON.stringify({ username, password }),
-  });
+  send(t.url, loginRequest(username, password, { 'x-forwarded-for': from }));
 
 const codeOf = (res: RawResponse): string => res.json<Envelope>().error.code;
 

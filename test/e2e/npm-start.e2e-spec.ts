@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHILD_START_MS, type ChildExit } from '../support/child-app';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { testEnv } from '../support/start-app';
 import { until } from '../support/spa';
 import { tempDir } from '../support/temp-dir';

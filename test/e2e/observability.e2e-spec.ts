@@ -1,9 +1,9 @@
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { Metrics } from '../../src/observability/metrics.service';
 import { MetricsServer } from '../../src/observability/metrics-server';
-import { Readiness } from '../../src/observability/readiness';
+import { Readiness } from '../../src/http/readiness';
 import { startTestApp, TEST_KEY, type TestApp } from '../support/start-app';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { rawExchange, type Envelope } from '../support/http';
 
 const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { OidcBrowser, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { until } from '../support/until';

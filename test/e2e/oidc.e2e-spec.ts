@@ -11,7 +11,7 @@ import {
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { SessionStore } from '../../src/session/session-store';
 import { configDirWith } from '../support/config-dir';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { expectBffError } from '../support/http';
 import {
   OidcBrowser,

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
-import { ANSWER_WITHIN_MS } from '../support/spa';
+import { ANSWER_WITHIN_MS, SPA_HEADERS } from '../support/spa';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
 const ADA = {
@@ -12,7 +12,6 @@ const ADA = {
   name: 'Ada',
   email: 'ada@example.test',
 };
-const SAME_ORIGIN = { origin: TEST_ORIGIN, 'x-csrf': '1' };
 
 /**
  * The origin and CSRF checks come before the session (docs/contract.md, "Check order"): with the
@@ -63,7 +62,7 @@ describe('origin and CSRF checks with the session store down', () => {
     });
 
     it('refuses Sec-Fetch-Site: cross-site: 403 FORBIDDEN_ORIGIN', async () => {
-      const res = await call(method, path(), { ...SAME_ORIGIN, 'sec-fetch-site': 'cross-site' });
+      const res = await call(method, path(), { ...SPA_HEADERS, 'sec-fetch-site': 'cross-site' });
       await expectBffError(res, 403, 'FORBIDDEN_ORIGIN');
     });
 
@@ -76,7 +75,7 @@ describe('origin and CSRF checks with the session store down', () => {
     });
 
     it('answers 503 SERVICE_UNAVAILABLE once both checks pass', async () => {
-      const res = await call(method, path(), SAME_ORIGIN);
+      const res = await call(method, path(), SPA_HEADERS);
       await expectBffError(res, 503, 'SERVICE_UNAVAILABLE');
     });
   });

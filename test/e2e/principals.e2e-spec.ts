@@ -8,7 +8,7 @@ import {
   type FakeIdp,
 } from '../fakes/oidc-provider';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { OidcBrowser, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';

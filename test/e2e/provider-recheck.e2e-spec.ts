@@ -7,7 +7,7 @@ import {
   startFakeIdp,
   type FakeIdp,
 } from '../fakes/oidc-provider';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { UUID, type Envelope } from '../support/http';
 import { OidcBrowser, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';

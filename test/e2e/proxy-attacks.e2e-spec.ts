@@ -1,17 +1,16 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
-import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import type { FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
 import {
   rawExchange,
-  send,
   type Envelope,
   type RawRequest,
   type RawResponse,
   UUID,
 } from '../support/http';
-import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { startProxyHarness, type ProxyHarness } from '../support/proxy-harness';
+import { TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
 /**
  * Attacks that got through once (issue #13): each case here failed before its fix. What the
@@ -19,25 +18,13 @@ import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/st
  * browser, Error codes).
  */
 describe('ANY /api/gather/* under attack', () => {
+  let h: ProxyHarness;
   let fake: FakeGather;
   let t: TestApp;
   let cookie: string;
-  const seen: string[] = [];
-
-  const call = async (req: RawRequest): Promise<RawResponse> => {
-    const res = await send(t.url, {
-      ...req,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...req.headers },
-    });
-    seen.push(JSON.stringify(res.headers), res.text);
-    return res;
-  };
+  const call = (req: RawRequest): Promise<RawResponse> => h.call(req);
 
   beforeAll(async () => {
-    fake = await startFakeGather();
-    const usersFile = await writeUsersFile([
-      { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'a@example.com' },
-    ]);
     const configDir = await configDirWith(
       [
         'proxy:',
@@ -50,22 +37,14 @@ describe('ANY /api/gather/* under attack', () => {
         '    - { method: POST, path: /questions/**, limit: 2, windowSeconds: 60 }',
       ].join('\n'),
     );
-    t = await startTestApp(
-      {
-        GATHER_BASE_URL: fake.baseUrl,
-        AUTH_LOCAL_USERS_FILE: usersFile,
-        PROXY_MAX_BODY_BYTES: '1024',
-        PROXY_MAX_BUFFERED_BYTES: '3072',
-      },
+    h = await startProxyHarness({
+      env: { PROXY_MAX_BODY_BYTES: '1024', PROXY_MAX_BUFFERED_BYTES: '3072' },
       configDir,
-    );
-    cookie = await signIn(t, 'ada', 'correct horse battery');
+    });
+    ({ fake, t, cookie } = h);
   });
   beforeEach(() => fake.reset());
-  afterAll(async () => {
-    await t.close();
-    await fake.close();
-  });
+  afterAll(() => h.close());
 
   describe('an error from Gather with a requestId that cannot be a header (defect 1)', () => {
     it.each([
@@ -356,8 +335,8 @@ describe('ANY /api/gather/* under attack', () => {
   });
 
   it('never shows the key in a response or a log line', () => {
-    expect(seen.length).toBeGreaterThan(20);
-    expect(seen.join('\n')).not.toContain(TEST_KEY);
+    expect(h.seen.length).toBeGreaterThan(20);
+    expect(h.seen.join('\n')).not.toContain(TEST_KEY);
     expect(t.logs()).not.toContain(TEST_KEY);
   });
 });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ConfigError } from '../../src/config/load-config';
-import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
+import { gatherError, type FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
-import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
-import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import type { Envelope, RawRequest, RawResponse } from '../support/http';
+import { startProxyHarness, type ProxyHarness } from '../support/proxy-harness';
+import { startTestApp, TEST_KEY, type TestApp } from '../support/start-app';
 
 /**
  * Headers both ways, by class rather than by name (issue #23, defects 3 and 7): of the browser's
@@ -14,25 +14,12 @@ import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/st
  * Gather", "Headers to the browser").
  */
 describe('ANY /api/gather/* — headers by class', () => {
+  let h: ProxyHarness;
   let fake: FakeGather;
   let t: TestApp;
-  let cookie: string;
-  const seen: string[] = [];
-
-  const call = async (req: RawRequest): Promise<RawResponse> => {
-    const res = await send(t.url, {
-      ...req,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...req.headers },
-    });
-    seen.push(JSON.stringify(res.headers), res.text);
-    return res;
-  };
+  const call = (req: RawRequest): Promise<RawResponse> => h.call(req);
 
   beforeAll(async () => {
-    fake = await startFakeGather();
-    const usersFile = await writeUsersFile([
-      { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'a@example.com' },
-    ]);
     const configDir = await configDirWith(
       [
         'proxy:',
@@ -41,17 +28,11 @@ describe('ANY /api/gather/* — headers by class', () => {
         '  forwardHeaders: [X-Tenant-Hint]',
       ].join('\n'),
     );
-    t = await startTestApp(
-      { GATHER_BASE_URL: fake.baseUrl, AUTH_LOCAL_USERS_FILE: usersFile },
-      configDir,
-    );
-    cookie = await signIn(t, 'ada', 'correct horse battery');
+    h = await startProxyHarness({ configDir });
+    ({ fake, t } = h);
   });
   beforeEach(() => fake.reset());
-  afterAll(async () => {
-    await t.close();
-    await fake.close();
-  });
+  afterAll(() => h.close());
 
   describe('to Gather: an allow-list (defect 3)', () => {
     /** Every browser header docs/contract.md lets through, as a browser may send them. */
@@ -286,8 +267,8 @@ describe('ANY /api/gather/* — headers by class', () => {
   });
 
   it('never shows the key in a response or a log line', () => {
-    expect(seen.length).toBeGreaterThan(10);
-    expect(seen.join('\n')).not.toContain(TEST_KEY);
+    expect(h.seen.length).toBeGreaterThan(10);
+    expect(h.seen.join('\n')).not.toContain(TEST_KEY);
     expect(t.logs()).not.toContain(TEST_KEY);
   });
 });

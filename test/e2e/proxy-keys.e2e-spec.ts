@@ -2,15 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { configDirWith } from '../support/config-dir';
 import { tempDir } from '../support/temp-dir';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send, type Envelope, type RawRequest, type RawResponse } from '../support/http';
-import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { ADA, startSignedInApp, type SignedInApp } from '../support/proxy-harness';
+import { signIn, writeUsersFile, type TestUser } from '../support/session';
+import { SPA_HEADERS } from '../support/spa';
+import { startTestApp, TEST_KEY, type TestApp } from '../support/start-app';
 
-const PASSWORD = 'correct horse battery';
+const PASSWORD = ADA.password;
+const BOB: TestUser = {
+  ...ADA,
+  username: 'bob',
+  name: 'Bob',
+  email: 'bob@example.com',
+  team: 'team-b',
+};
 const newKey = (): string => `qapi_${randomBytes(18).toString('base64url')}`;
 
 /** A fake Gather that accepts exactly one key and answers 401 to any other. */
@@ -40,22 +49,7 @@ describe('keys on the wire', () => {
   let usersFile: string;
   beforeAll(async () => {
     fake = await startFakeGather();
-    usersFile = await writeUsersFile([
-      {
-        username: 'ada',
-        password: PASSWORD,
-        name: 'Ada',
-        email: 'ada@example.com',
-        team: 'team-a',
-      },
-      {
-        username: 'bob',
-        password: PASSWORD,
-        name: 'Bob',
-        email: 'bob@example.com',
-        team: 'team-b',
-      },
-    ]);
+    usersFile = await writeUsersFile([ADA, BOB]);
   });
   beforeEach(() => fake.reset());
   afterAll(() => fake.close());
@@ -63,10 +57,11 @@ describe('keys on the wire', () => {
   const call = (t: TestApp, cookie: string, req: RawRequest): Promise<RawResponse> =>
     send(t.url, {
       ...req,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...req.headers },
+      headers: { ...SPA_HEADERS, cookie, ...req.headers },
     });
 
   describe('rotation: Gather refuses the held key', () => {
+    let app: SignedInApp;
     let t: TestApp;
     let keyFile: string;
     let cookie: string;
@@ -79,16 +74,16 @@ describe('keys on the wire', () => {
       await writeFile(keyFile, `${oldKey}\n`);
       const metricsPort = await freePort();
       metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-      t = await startTestApp({
-        METRICS_PORT: String(metricsPort),
-        GATHER_API_KEY: undefined,
-        GATHER_API_KEY_FILE: keyFile,
-        AUTH_LOCAL_USERS_FILE: usersFile,
-        GATHER_BASE_URL: fake.baseUrl,
+      app = await startSignedInApp(fake.baseUrl, {
+        env: {
+          METRICS_PORT: String(metricsPort),
+          GATHER_API_KEY: undefined,
+          GATHER_API_KEY_FILE: keyFile,
+        },
       });
-      cookie = await signIn(t, 'ada', PASSWORD);
+      ({ t, cookie } = app);
     });
-    afterAll(() => t.close());
+    afterAll(() => app.close());
 
     it('reloads the key once and replays the request, body included, when the key changed', async () => {
       accepted = newKey();
@@ -177,18 +172,18 @@ describe('keys on the wire', () => {
   });
 
   describe('read-only key', () => {
+    let app: SignedInApp;
     let t: TestApp;
     let cookie: string;
     const readonlyKey = newKey();
     beforeAll(async () => {
-      t = await startTestApp({
-        GATHER_READONLY_API_KEY: readonlyKey,
-        AUTH_LOCAL_USERS_FILE: usersFile,
-        GATHER_BASE_URL: fake.baseUrl,
+      app = await startSignedInApp(fake.baseUrl, {
+        env: { GATHER_READONLY_API_KEY: readonlyKey },
+        users: [BOB],
       });
-      cookie = await signIn(t, 'bob', PASSWORD);
+      ({ t, cookie } = app);
     });
-    afterAll(() => t.close());
+    afterAll(() => app.close());
 
     it.each([
       ['GET', 'readonly'],
@@ -251,18 +246,19 @@ describe('keys on the wire', () => {
   });
 
   describe('allow-list', () => {
+    let app: SignedInApp;
     let t: TestApp;
     let cookie: string;
     beforeAll(async () => {
-      t = await startTestApp(
-        { AUTH_LOCAL_USERS_FILE: usersFile, GATHER_BASE_URL: fake.baseUrl },
-        await configDirWith(
+      app = await startSignedInApp(fake.baseUrl, {
+        configDir: await configDirWith(
           'proxy:\n  allow:\n    - { method: GET, path: /questions/** }\n    - { method: POST, path: /questions/*/answers }',
         ),
-      );
-      cookie = await signIn(t, 'bob', PASSWORD);
+        users: [BOB],
+      });
+      ({ t, cookie } = app);
     });
-    afterAll(() => t.close());
+    afterAll(() => app.close());
 
     it.each([
       ['GET', '/api/gather/questions', 200],

@@ -1,11 +1,6 @@
 import type { Socket } from 'node:net';
 import { Agent, request as httpRequest } from 'node:http';
-import {
-  startFakeGather,
-  startRawServer,
-  gatherError,
-  type FakeGather,
-} from '../fakes/fake-gather';
+import { startRawServer, gatherError, type FakeGather } from '../fakes/fake-gather';
 import {
   get,
   idleSocketOf,
@@ -16,54 +11,34 @@ import {
   type RawResponse,
   UUID,
 } from '../support/http';
-import { freePort } from '../support/free-port';
-import { signIn, writeUsersFile } from '../support/session';
+import { freePort } from '../../src/http/free-port';
+import { ADA, startProxyHarness, type ProxyHarness } from '../support/proxy-harness';
+import { signIn } from '../support/session';
+import { SPA_HEADERS } from '../support/spa';
 import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { until } from '../support/until';
 
 describe('ANY /api/gather/* — the proxy', () => {
+  let h: ProxyHarness;
   let fake: FakeGather;
   let t: TestApp;
   let cookie: string;
   let usersFile: string;
-  /** Every response of the suite, for the leak check at the end. */
-  const seen: string[] = [];
-
-  const call = async (req: RawRequest): Promise<RawResponse> => {
-    const res = await send(t.url, {
-      ...req,
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...req.headers },
-    });
-    seen.push(JSON.stringify(res.headers), res.text);
-    return res;
-  };
+  const call = (req: RawRequest): Promise<RawResponse> => h.call(req);
 
   beforeAll(async () => {
-    fake = await startFakeGather();
-    usersFile = await writeUsersFile([
-      {
-        username: 'ada',
-        password: 'correct horse battery',
-        name: 'Ada',
-        email: 'ada@example.com',
-        team: 'team-a',
+    h = await startProxyHarness({
+      env: {
+        PROXY_MAX_BODY_BYTES: '1024',
+        // Short for the 504 test, yet longer than this test process may stall late in a full run:
+        // at 400 ms a stall mid-download once fired the idle timer and cut a 3 MiB answer.
+        GATHER_TIMEOUT_MS: '2000',
       },
-    ]);
-    t = await startTestApp({
-      GATHER_BASE_URL: fake.baseUrl,
-      AUTH_LOCAL_USERS_FILE: usersFile,
-      PROXY_MAX_BODY_BYTES: '1024',
-      // Short for the 504 test, yet longer than this test process may stall late in a full run:
-      // at 400 ms a stall mid-download once fired the idle timer and cut a 3 MiB answer.
-      GATHER_TIMEOUT_MS: '2000',
     });
-    cookie = await signIn(t, 'ada', 'correct horse battery');
+    ({ fake, t, cookie, usersFile } = h);
   });
   beforeEach(() => fake.reset());
-  afterAll(async () => {
-    await t.close();
-    await fake.close();
-  });
+  afterAll(() => h.close());
 
   describe('forwarding', () => {
     it('forwards path and query unchanged with exactly one server key and the BFF-set headers', async () => {
@@ -232,7 +207,7 @@ describe('ANY /api/gather/* — the proxy', () => {
       };
       const agent = new Agent({ keepAlive: true });
       try {
-        const headers = { origin: TEST_ORIGIN, 'x-csrf': '1', cookie };
+        const headers = { ...SPA_HEADERS, cookie };
         expect((await get(t.url, '/api/gather/first', agent, headers)).status).toBe(204);
         const browser = idleSocketOf(agent);
         let browserClosed = false;
@@ -346,10 +321,10 @@ describe('ANY /api/gather/* — the proxy', () => {
         AUTH_LOCAL_USERS_FILE: usersFile,
       });
       try {
-        const c = await signIn(other, 'ada', 'correct horse battery');
+        const c = await signIn(other, ADA.username, ADA.password);
         const res = await send(other.url, {
           path: '/api/gather/questions',
-          headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie: c },
+          headers: { ...SPA_HEADERS, cookie: c },
         });
         expect(res.status).toBe(502);
         expect(res.json<Envelope>().error.code).toBe('BAD_GATEWAY');
@@ -491,8 +466,8 @@ describe('ANY /api/gather/* — the proxy', () => {
   });
 
   it('never shows the key in a response or a log line', () => {
-    expect(seen.length).toBeGreaterThan(20);
-    expect(seen.join('\n')).not.toContain(TEST_KEY);
+    expect(h.seen.length).toBeGreaterThan(20);
+    expect(h.seen.join('\n')).not.toContain(TEST_KEY);
     expect(t.logs().length).toBeGreaterThan(0);
     expect(t.logs()).not.toContain(TEST_KEY);
   });
@@ -514,7 +489,7 @@ function chunkedPost(
         method: 'POST',
         path,
         agent: false,
-        headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, 'transfer-encoding': 'chunked' },
+        headers: { ...SPA_HEADERS, cookie, 'transfer-encoding': 'chunked' },
       },
       (res) => {
         res.resume();

@@ -8,8 +8,9 @@ import {
 } from '../fakes/oidc-provider';
 import { send, type Envelope, type RawResponse, UUID } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
-import { signIn, writeUsersFile } from '../support/session';
+import { loginRequest, signIn, writeUsersFile } from '../support/session';
 import { configDirWith } from '../support/config-dir';
+import { SPA_HEADERS } from '../support/spa';
 import { rateLimitState } from '../support/rate-limit-fields';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 
@@ -18,20 +19,14 @@ const RATE_HEADERS = ['ratelimit', 'ratelimit-policy'];
 const ROUTE = 'route:POST /questions/**';
 
 const proxied = (t: TestApp, cookie: string, path = '/api/gather/questions') =>
-  send(t.url, { path, headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie } });
+  send(t.url, { path, headers: { ...SPA_HEADERS, cookie } });
 
 const login = (
   t: TestApp,
   username: string,
   password: string,
   headers: Record<string, string> = {},
-) =>
-  send(t.url, {
-    method: 'POST',
-    path: '/auth/login',
-    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ username, password }),
-  });
+) => send(t.url, loginRequest(username, password, headers));
 
 /** Every rate-limit header the response carries, by name. */
 function rateLimitHeaders(res: RawResponse): Record<string, string> {
@@ -149,7 +144,7 @@ describe('rate limits', () => {
       const out = await send(t.url, {
         method: 'POST',
         path: '/auth/logout',
-        headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie: ended },
+        headers: { ...SPA_HEADERS, cookie: ended },
       });
       expect(out.status).toBe(200);
       for (let i = 0; i < 3; i++) {
@@ -233,8 +228,7 @@ describe('rate limits', () => {
           method: 'POST',
           path: '/api/gather/questions/42/answers',
           headers: {
-            origin: TEST_ORIGIN,
-            'x-csrf': '1',
+            ...SPA_HEADERS,
             cookie,
             'content-type': 'application/json',
           },

@@ -1,10 +1,11 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { startRawServer } from '../fakes/fake-gather';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send, type Envelope, type RawResponse } from '../support/http';
-import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { startSignedInApp, type SignedInApp } from '../support/proxy-harness';
+import { SPA_HEADERS } from '../support/spa';
+import type { TestApp } from '../support/start-app';
 import { Metrics } from '../../src/observability/metrics.service';
 
 const OK_BODY = '{"ok":true}';
@@ -51,27 +52,21 @@ async function startRawGather(
 }
 
 describe('the one retry of a GET or HEAD on a new connection', () => {
-  let usersFile: string;
-  let t: TestApp | undefined;
+  let signedIn: SignedInApp | undefined;
   let cookie: string;
   let closeGather: (() => Promise<void>) | undefined;
 
-  beforeAll(async () => {
-    usersFile = await writeUsersFile([
-      { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'a@example.com' },
-    ]);
-  });
   afterEach(async () => {
-    await t?.close();
+    await signedIn?.close();
     await closeGather?.();
-    t = undefined;
+    signedIn = undefined;
     closeGather = undefined;
   });
 
   const startWith = async (baseUrl: string, env: Record<string, string> = {}): Promise<TestApp> => {
-    t = await startTestApp({ GATHER_BASE_URL: baseUrl, AUTH_LOCAL_USERS_FILE: usersFile, ...env });
-    cookie = await signIn(t, 'ada', 'correct horse battery');
-    return t;
+    signedIn = await startSignedInApp(baseUrl, { env });
+    cookie = signedIn.cookie;
+    return signedIn.t;
   };
   const startGather = async (
     onRequest: Parameters<typeof startRawGather>[0],
@@ -84,7 +79,7 @@ describe('the one retry of a GET or HEAD on a new connection', () => {
     send(app.url, {
       method,
       path: '/api/gather/questions',
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie },
+      headers: { ...SPA_HEADERS, cookie },
       body,
     });
   const counter = async (app: TestApp, line: RegExp): Promise<number> =>
@@ -173,7 +168,7 @@ describe('the one retry of a GET or HEAD on a new connection', () => {
     const outcome = await new Promise<string>((resolve) => {
       const req = request(
         `${app.url}/api/gather/questions`,
-        { agent: false, headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie } },
+        { agent: false, headers: { ...SPA_HEADERS, cookie } },
         (res) => {
           res.resume();
           res.on('end', () => resolve(`${res.statusCode} complete`));

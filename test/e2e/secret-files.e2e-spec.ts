@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { signedSessionId } from '../../src/session/session-cookie';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { expectBffError } from '../support/http';
 import { signIn, writeUsersFile } from '../support/session';
 import { startTestApp, type TestApp } from '../support/start-app';

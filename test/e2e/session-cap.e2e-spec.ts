@@ -2,7 +2,7 @@ import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
-import { signIn, writeUsersFile } from '../support/session';
+import { signIn, writeUsersFile, login } from '../support/session';
 import { CONFIG_DIR, startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { tempDir } from '../support/temp-dir';
 
@@ -89,11 +89,7 @@ describe('a full memory store', () => {
   it('refuses a new sign-in with 503 SERVICE_UNAVAILABLE rather than ending a live session', async () => {
     const first = await signIn(t, ADA.username, ADA.password);
     const second = await signIn(t, ADA.username, ADA.password);
-    const refused = await fetch(`${t.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
-      body: JSON.stringify({ username: ADA.username, password: ADA.password }),
-    });
+    const refused = await login(t, ADA.username, ADA.password);
     await expectBffError(refused, 503, 'SERVICE_UNAVAILABLE');
     expect(refused.headers.getSetCookie()).toEqual([]);
     expect((await me(t, first)).status).toBe(200);

@@ -7,8 +7,8 @@ import { UUID, type Envelope } from '../support/http';
 import { remainingOf } from '../support/rate-limit-fields';
 import { connectRedis, spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';
-import { ANSWER_WITHIN_MS, sidOf, spaRequest, until } from '../support/spa';
-import { startTestApp, TEST_ORIGIN, testEnv, type TestApp } from '../support/start-app';
+import { ANSWER_WITHIN_MS, sidOf, spaRequest, until, SPA_HEADERS } from '../support/spa';
+import { startTestApp, testEnv, type TestApp } from '../support/start-app';
 
 const ADA = {
   username: 'ada',
@@ -25,7 +25,7 @@ const logout = (t: TestApp, cookie: string) =>
 function login(t: TestApp): Promise<Response> {
   return fetch(`${t.url}/auth/login`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin: TEST_ORIGIN, 'x-csrf': '1' },
+    headers: { 'content-type': 'application/json', ...SPA_HEADERS },
     body: JSON.stringify({ username: ADA.username, password: ADA.password }),
     signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
   });

@@ -2,11 +2,10 @@ import { once } from 'node:events';
 import { Agent, type ServerResponse } from 'node:http';
 import { createConnection } from 'node:net';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
+import { CHILD_START_MS, startChildApp, type ChildApp } from '../support/child-app';
 import { get, idleSocketOf, send, type Envelope } from '../support/http';
-import { writeUsersFile } from '../support/session';
-import { TEST_ORIGIN } from '../support/start-app';
-import { until } from '../support/spa';
+import { writeUsersFile, signIn } from '../support/session';
+import { until, SPA_HEADERS } from '../support/spa';
 
 /** Each test starts the service in a process of its own, which transpiles the sources first. */
 jest.setTimeout(3 * CHILD_START_MS);
@@ -66,9 +65,9 @@ describe('graceful shutdown on SIGTERM and SIGINT', () => {
       AUTH_LOCAL_USERS_FILE: usersFile,
       SHUTDOWN_GRACE_SECONDS: String(graceSeconds),
     });
-    return { app, cookie: await signInTo(app, 'ada', 'correct horse battery') };
+    return { app, cookie: await signIn(app, 'ada', 'correct horse battery') };
   };
-  const proxied = (cookie: string) => ({ origin: TEST_ORIGIN, 'x-csrf': '1', cookie });
+  const proxied = (cookie: string) => ({ ...SPA_HEADERS, cookie });
 
   it('answers /readyz 503 at once, closes idle connections, lets a slow proxied call finish with 200 and exits 0', async () => {
     const { app, cookie } = await start(120);

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
-import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import type { FakeGather } from '../fakes/fake-gather';
+import { startProxyHarness, type ProxyHarness } from '../support/proxy-harness';
+import { TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
 import { parseRawAnswer, UUID, type Envelope } from '../support/http';
 
 /** Longest wait for the BFF to answer and close; far above what a refusal takes. */
@@ -15,23 +15,17 @@ const CLOSE_WITHIN_MS = 5000;
  * exactly one well-formed request or none (docs/contract.md, "Error codes": 400).
  */
 describe('request smuggling over a raw socket', () => {
+  let h: ProxyHarness;
   let fake: FakeGather;
   let t: TestApp;
   let cookie: string;
 
   beforeAll(async () => {
-    fake = await startFakeGather();
-    const usersFile = await writeUsersFile([
-      { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'a@example.com' },
-    ]);
-    t = await startTestApp({ GATHER_BASE_URL: fake.baseUrl, AUTH_LOCAL_USERS_FILE: usersFile });
-    cookie = await signIn(t, 'ada', 'correct horse battery');
+    h = await startProxyHarness();
+    ({ fake, t, cookie } = h);
   });
   beforeEach(() => fake.reset());
-  afterAll(async () => {
-    await t.close();
-    await fake.close();
-  });
+  afterAll(() => h.close());
 
   /** Writes `bytes` on a fresh connection; everything the BFF sent until it closed (or the bound). */
   const exchange = async (bytes: string): Promise<string> => {

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withDeadline } from '../../src/http/deadline';
 import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
-import { CHILD_START_MS, signInTo, startChildApp, type ChildApp } from '../support/child-app';
+import { CHILD_START_MS, startChildApp, type ChildApp } from '../support/child-app';
 import { signIn, writeUsersFile } from '../support/session';
 import { openSpaGet } from '../support/spa';
 import { startTestApp, type TestApp } from '../support/start-app';
@@ -175,7 +175,7 @@ const onLinux = process.platform === 'linux';
       { username: 'ada', password: 'correct horse battery', name: 'Ada', email: 'a@example.com' },
     ]);
     app = await startChildApp({ GATHER_BASE_URL: fake.baseUrl, AUTH_LOCAL_USERS_FILE: usersFile });
-    cookie = await signInTo(app, 'ada', 'correct horse battery');
+    cookie = await signIn(app, 'ada', 'correct horse battery');
   }, 2 * CHILD_START_MS);
   afterAll(async () => {
     await app.stop();

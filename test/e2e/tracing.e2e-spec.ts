@@ -3,7 +3,8 @@ import { startFakeOtlp, type ReceivedSpan } from '../fakes/fake-otlp';
 import { send, type RawResponse } from '../support/http';
 import { findSecret, secretForms } from '../support/secret-forms';
 import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_KEY, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { SPA_HEADERS } from '../support/spa';
+import { startTestApp, TEST_KEY, type TestApp } from '../support/start-app';
 import { until } from '../support/until';
 
 /** docs/contract.md, "Tracing" and "Headers to Gather". */
@@ -58,7 +59,7 @@ describe('W3C trace context on the proxied path', () => {
   const call = (headers: Record<string, string> = {}): Promise<RawResponse> =>
     send(t.url, {
       path: '/api/gather/questions?limit=1',
-      headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, ...headers },
+      headers: { ...SPA_HEADERS, cookie, ...headers },
     });
 
   it('continues a valid traceparent: same trace id, a new parent id, the sampled flag kept', async () => {
@@ -181,8 +182,7 @@ describe('OTLP export', () => {
       const res = await send(t.url, {
         path: '/api/gather/questions?limit=1',
         headers: {
-          origin: TEST_ORIGIN,
-          'x-csrf': '1',
+          ...SPA_HEADERS,
           cookie,
           traceparent: CONTINUED,
           'x-api-key': 'qapi_browserKEY0123456789abc',
@@ -232,7 +232,7 @@ describe('OTLP export', () => {
     const { spans } = await withExportingApp(
       {},
       async (t, cookie) => {
-        const headers = { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, traceparent: CONTINUED };
+        const headers = { ...SPA_HEADERS, cookie, traceparent: CONTINUED };
         expect((await send(t.url, { path: '/api/gather/a', headers })).status).toBe(200);
       },
       '/collector/spans',
@@ -245,7 +245,7 @@ describe('OTLP export', () => {
     const { spans } = await withExportingApp(
       { OTEL_SERVICE_NAME: 'bff-eu', OTEL_TRACES_SAMPLER: 'parentbased_always_off' },
       async (t, cookie) => {
-        const headers = { origin: TEST_ORIGIN, 'x-csrf': '1', cookie };
+        const headers = { ...SPA_HEADERS, cookie };
         await send(t.url, { path: '/api/gather/a', headers });
         await send(t.url, {
           path: '/api/gather/b',

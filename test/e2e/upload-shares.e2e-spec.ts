@@ -3,7 +3,8 @@ import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { send, type Envelope } from '../support/http';
 import { remainingOf } from '../support/rate-limit-fields';
 import { signIn, writeUsersFile } from '../support/session';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { SPA_HEADERS } from '../support/spa';
+import { startTestApp, type TestApp } from '../support/start-app';
 import { until } from '../support/until';
 
 /** The attack's shape: 64 uploads each declaring 1 MiB fill the default 64 MiB budget. */
@@ -42,8 +43,7 @@ describe("one user's slow uploads and everyone else", () => {
   });
 
   const spa = (cookie: string): Record<string, string> => ({
-    origin: TEST_ORIGIN,
-    'x-csrf': '1',
+    ...SPA_HEADERS,
     cookie,
     'content-type': 'application/octet-stream',
   });

@@ -4,10 +4,10 @@ import {
   type FakeGather,
   type FakeHandler,
 } from '../fakes/fake-gather';
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { configDirWith } from '../support/config-dir';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send, type Envelope, type RawResponse } from '../support/http';
 import { remainingOf } from '../support/rate-limit-fields';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';

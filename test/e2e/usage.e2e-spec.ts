@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { fingerprint } from '../../src/keys/key-format';
+import { fingerprint } from '../../src/config/key-format';
 import { MetricsServer } from '../../src/observability/metrics-server';
 import { gatherError, startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { configDirWith } from '../support/config-dir';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../src/http/free-port';
 import { send, type Envelope } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
 import { signIn, writeUsersFile } from '../support/session';

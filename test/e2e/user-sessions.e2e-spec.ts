@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { expectBffError } from '../support/http';
 import { spawnRedis, type SpawnedRedis } from '../support/redis';
-import { writeUsersFile } from '../support/session';
-import { ANSWER_WITHIN_MS, sidOf } from '../support/spa';
-import { startTestApp, TEST_ORIGIN, testEnv, type TestApp } from '../support/start-app';
+import { login, writeUsersFile } from '../support/session';
+import { ANSWER_WITHIN_MS, sidOf, SPA_HEADERS } from '../support/spa';
+import { startTestApp, testEnv, type TestApp } from '../support/start-app';
 
 const ADA = { username: 'ada', password: 'ada password 1', name: 'Ada', email: 'ada@example.test' };
 const BOB = { username: 'bob', password: 'bob password 1', name: 'Bob', email: 'bob@example.test' };
@@ -26,8 +26,7 @@ function spa(
   return fetch(`${t.url}${path}`, {
     method: init.method ?? 'GET',
     headers: {
-      origin: TEST_ORIGIN,
-      'x-csrf': '1',
+      ...SPA_HEADERS,
       ...(init.cookie ? { cookie: init.cookie } : {}),
       ...init.headers,
     },
@@ -36,16 +35,12 @@ function spa(
 }
 
 async function signIn(t: TestApp, user: typeof ADA, userAgent?: string): Promise<string> {
-  const res = await fetch(`${t.url}/auth/login`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      origin: TEST_ORIGIN,
-      'x-csrf': '1',
-      ...(userAgent === undefined ? {} : { 'user-agent': userAgent }),
-    },
-    body: JSON.stringify({ username: user.username, password: user.password }),
-  });
+  const res = await login(
+    t,
+    user.username,
+    user.password,
+    userAgent === undefined ? {} : { 'user-agent': userAgent },
+  );
   expect(res.status).toBe(200);
   return (res.headers.getSetCookie()[0] as string).split(';')[0] as string;
 }
@@ -160,8 +155,7 @@ describe.each([
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        origin: TEST_ORIGIN,
-        'x-csrf': '1',
+        ...SPA_HEADERS,
         // fetch sends its own User-Agent unless it is replaced; an empty one is not "none".
         'user-agent': '',
       },

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Env } from '../../src/config/load-config';
-import { freePort } from './free-port';
-import { signIn } from './session';
-import { testEnv, type TestApp } from './start-app';
+import { freePort } from '../../src/http/free-port';
+import { testEnv } from './start-app';
 import { until } from './spa';
 
 const ROOT = join(__dirname, '..', '..');
@@ -72,9 +71,4 @@ export async function startChildApp(overrides: Env = {}): Promise<ChildApp> {
     throw err;
   }
   return app;
-}
-
-/** Signs in to a child's service; `signIn` reads only the base URL of the app it is given. */
-export function signInTo(app: ChildApp, username: string, password: string): Promise<string> {
-  return signIn({ url: app.url } as TestApp, username, password);
 }

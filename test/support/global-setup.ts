@@ -1,5 +1,5 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,24 +13,14 @@ function refuse(line: string): never {
   throw error;
 }
 
-/** Whether something on 127.0.0.1:6379 answers PING with PONG within two seconds. */
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(6379, '127.0.0.1');
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (reply: Buffer) => done(reply.toString('latin1').startsWith('+PONG')));
-  });
+/** Whether `redis-server` can be started: the suites that need Redis spawn their own on free ports. */
+function redisServerInstalled(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
  * What every suite needs, checked once: Node 24 (the ESM-only packages need `require` of ES
- * modules) and the shared Redis. Then a temp folder for the whole run, which teardown removes
+ * modules) and `redis-server`. Then a temp folder for the whole run, which teardown removes
  * with whatever a test or a child process left in it.
  */
 export default async function globalSetup(): Promise<void> {
@@ -39,9 +29,9 @@ export default async function globalSetup(): Promise<void> {
       `The tests need Node.js 24, not ${process.version} (${process.execPath}): run them with \`npm test\`, which uses the Node 24 that \`npm ci\` installs.`,
     );
   }
-  if (!(await redisAnswers())) {
+  if (!redisServerInstalled()) {
     refuse(
-      'Redis must answer on 127.0.0.1:6379: start it with `redis-server --port 6379 --save "" --appendonly no --daemonize yes` (Debian: apt-get install redis-server).',
+      'The tests start their own Redis servers and need `redis-server` on the PATH (Debian: apt-get install redis-server).',
     );
   }
   const dir = await mkdtemp(join(tmpdir(), 'gather-bff-tests-'));

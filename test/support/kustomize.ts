@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { isRecord } from '../../src/http/is-record';
 
 /**
  * `kubectl kustomize <dir>` for the features deploy/kubernetes uses, and no others: `resources`
@@ -11,9 +12,6 @@ import { parseAllDocuments } from 'yaml';
  */
 export type Tree = Record<string, unknown>;
 
-export const isTree = (v: unknown): v is Tree =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Every document of a YAML file; a syntax error or duplicate key throws, naming the file. */
 export function yamlDocuments(file: string): Tree[] {
   const docs = parseAllDocuments(readFileSync(file, 'utf8'), { merge: true, uniqueKeys: true });
@@ -23,7 +21,7 @@ export function yamlDocuments(file: string): Tree[] {
   }
   return list.map((doc) => {
     const js: unknown = doc.toJS();
-    return isTree(js) ? js : {};
+    return isRecord(js) ? js : {};
   });
 }
 
@@ -46,7 +44,7 @@ export function kustomize(dir: string): Tree[] {
   });
 
   for (const patch of list(k.patches, file, 'patches')) {
-    if (!isTree(patch) || Object.keys(patch).join() !== 'path' || typeof patch.path !== 'string')
+    if (!isRecord(patch) || Object.keys(patch).join() !== 'path' || typeof patch.path !== 'string')
       throw new Error(`${file}: only { path } patches are rendered by this walk`);
     for (const p of yamlDocuments(join(dir, patch.path))) {
       const target = out.find((r) => r.kind === p.kind && name(r) === name(p));
@@ -56,7 +54,7 @@ export function kustomize(dir: string): Tree[] {
   }
 
   for (const image of list(k.images, file, 'images')) {
-    if (!isTree(image) || typeof image.name !== 'string')
+    if (!isRecord(image) || typeof image.name !== 'string')
       throw new Error(`${file}: an image needs a name`);
     out = out.map((r) => withImage(r, image));
   }
@@ -69,7 +67,7 @@ export function kustomize(dir: string): Tree[] {
   return out;
 }
 
-const tree = (v: unknown): Tree => (isTree(v) ? v : {});
+const tree = (v: unknown): Tree => (isRecord(v) ? v : {});
 const name = (r: Tree): unknown => tree(r.metadata).name;
 
 function list(v: unknown, file: string, field: string): unknown[] {
@@ -91,7 +89,7 @@ function merge(base: Tree, patch: Tree): Tree {
   for (const [key, value] of Object.entries(patch)) {
     if (key.startsWith('$')) throw new Error(`patch directive ${key} is not rendered by this walk`);
     const prev = out[key];
-    if (isTree(prev) && isTree(value)) out[key] = merge(prev, value);
+    if (isRecord(prev) && isRecord(value)) out[key] = merge(prev, value);
     else if (MERGED_BY_NAME.has(key) && Array.isArray(prev) && Array.isArray(value))
       out[key] = mergeByName(prev, value);
     else out[key] = value;
@@ -102,7 +100,7 @@ function merge(base: Tree, patch: Tree): Tree {
 function mergeByName(base: unknown[], patch: unknown[]): unknown[] {
   const out = [...base];
   for (const item of patch) {
-    const i = out.findIndex((b) => isTree(b) && isTree(item) && b.name === item.name);
+    const i = out.findIndex((b) => isRecord(b) && isRecord(item) && b.name === item.name);
     if (i >= 0) out[i] = merge(tree(out[i]), tree(item));
     else out.push(item);
   }

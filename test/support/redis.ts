@@ -6,29 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, type RedisClientType } from 'redis';
 import type { RedisClient } from '../../src/redis/redis-client';
-import { freePort } from './free-port';
+import { freePort } from '../../src/http/free-port';
 import { tempDir } from './temp-dir';
-
-/** The shared Redis the environment runs; tests write only under a prefix of their own. */
-export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** A key prefix no other run uses, under the rate limiter's `gbff:rl:`. */
-export function uniquePrefix(): string {
-  return `gbff:rl:test-${randomUUID()}:`;
-}
-
-/** Deletes every key under `prefix` (and nothing else) on the Redis at `url`. */
-export async function flushPrefix(url: string, prefix: string): Promise<void> {
-  const client = createClient({ url });
-  await client.connect();
-  try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-      if (keys.length > 0) await client.unlink(keys);
-    }
-  } finally {
-    client.destroy();
-  }
-}
 
 /** Resolves once something accepts TCP connections on the port. */
 async function waitForPort(port: number, deadlineMs = 10_000): Promise<void> {

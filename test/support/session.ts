@@ -2,7 +2,9 @@ import { argon2id, hash } from 'argon2';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { TEST_ORIGIN, type TestApp } from './start-app';
+import type { RawRequest } from './http';
+import { SPA_HEADERS } from './spa';
+import type { TestApp } from './start-app';
 import { tempDir } from './temp-dir';
 
 export interface TestUser {
@@ -29,13 +31,48 @@ export async function writeUsersFile(users: readonly TestUser[]): Promise<string
   return file;
 }
 
-/** POST /auth/login as a same-origin SPA would; returns the `Cookie` header value (name=value). */
-export async function signIn(t: TestApp, username: string, password: string): Promise<string> {
-  const res = await fetch(`${t.url}/auth/login`, {
+const loginHeaders = (headers: Record<string, string>): Record<string, string> => ({
+  ...SPA_HEADERS,
+  'content-type': 'application/json',
+  ...headers,
+});
+
+/** `POST /auth/login` as the same-origin SPA sends it, for `send` (raw answers); `headers` add or replace. */
+export function loginRequest(
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): RawRequest {
+  return {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Origin: TEST_ORIGIN, 'X-CSRF': '1' },
+    path: '/auth/login',
+    headers: loginHeaders(headers),
+    body: JSON.stringify({ username, password }),
+  };
+}
+
+/** `POST /auth/login` as the same-origin SPA sends it, with fetch; `headers` add or replace. */
+export function login(
+  t: Pick<TestApp, 'url'>,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${t.url}/auth/login`, {
+    method: 'POST',
+    headers: loginHeaders(headers),
     body: JSON.stringify({ username, password }),
   });
+}
+
+/** Signs in as a same-origin SPA would; returns the `Cookie` header value (name=value). */
+export async function signIn(
+  t: Pick<TestApp, 'url'>,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await login(t, username, password, headers);
   const setCookie = res.headers.getSetCookie()[0];
   if (res.status !== 200 || setCookie === undefined) {
     throw new Error(`sign-in as ${username} failed: ${res.status} ${await res.text()}`);

@@ -1,6 +1,9 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { TEST_ORIGIN, type TestApp } from './start-app';
 
+/** What the same-origin SPA sends on every call: its origin and the X-CSRF header. */
+export const SPA_HEADERS: Readonly<Record<string, string>> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
+
 /** A request not answered by then counts as hanging: the test fails instead of waiting. */
 export const ANSWER_WITHIN_MS = 5000;
 
@@ -10,7 +13,7 @@ export function spaRequest(
   path: string,
   init: { method?: string; cookie?: string } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { origin: TEST_ORIGIN, 'x-csrf': '1' };
+  const headers: Record<string, string> = { ...SPA_HEADERS };
   if (init.cookie) headers.cookie = init.cookie;
   return fetch(`${t.url}${path}`, {
     method: init.method ?? 'GET',
@@ -30,7 +33,7 @@ export function openSpaGet(
 ): { req: ClientRequest; response: Promise<IncomingMessage> } {
   const req = request(`${baseUrl}${path}`, {
     agent: false,
-    headers: { origin: TEST_ORIGIN, 'x-csrf': '1', cookie, 'accept-encoding': 'gzip, deflate, br' },
+    headers: { ...SPA_HEADERS, cookie, 'accept-encoding': 'gzip, deflate, br' },
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.on('response', resolve);

@@ -1,5 +1,6 @@
 import type { GatherClient, RequestOptions } from './gather-client.js';
 import { GatherError } from './gather-error.js';
+import { isRecord } from './is-record.js';
 
 /** `meta` of a Gather answer: the request id and time, and whatever else Gather adds (paging). */
 export interface GatherMeta {
@@ -13,9 +14,6 @@ export interface GatherAnswer<T> {
   data: T;
   meta: GatherMeta;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Calls Gather through the BFF (`client.gather`) and returns its answer as Gather shapes it,

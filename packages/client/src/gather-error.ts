@@ -1,3 +1,4 @@
+import { isRecord } from './is-record.js';
 import { retryAfterSeconds } from './retry-after.js';
 
 /** The codes the BFF answers with itself (docs/contract.md, "Error codes"). */
@@ -14,6 +15,7 @@ export type BffErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
   | 'UPSTREAM_THROTTLED'
   | 'BAD_GATEWAY'
   | 'UPSTREAM_UNAUTHORIZED'
@@ -73,9 +75,6 @@ export class GatherError extends Error {
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
   }
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The envelope in `body`, or undefined when `body` is anything else. */
 export function parseEnvelope(body: unknown): ErrorEnvelope | undefined {

@@ -1,5 +1,6 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JtiReplay } from './jti-replay';
+import { isRecord } from '../../http/is-record';
 
 /** The `events` member a logout token must hold (OpenID Connect Back-Channel Logout 1.0, 2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -46,9 +47,6 @@ export interface LogoutTokenOptions {
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * Validates a logout token as OpenID Connect Back-Channel Logout 1.0 (2.6) says: signed by a key
  * of the provider's JWKS, `iss` the provider, `aud` holding the client id, `iat` present and not
@@ -79,7 +77,7 @@ export async function verifyLogoutToken(
   if (typeof iat !== 'number' || iat * 1000 > now() + CLOCK_TOLERANCE_SECONDS * 1000) {
     throw new LogoutTokenError('logout token refused (iat in the future)');
   }
-  if (!isObject(events) || !isObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
+  if (!isRecord(events) || !isRecord(events[BACKCHANNEL_LOGOUT_EVENT])) {
     throw new LogoutTokenError('logout token refused (no back-channel logout event)');
   }
   if (Object.hasOwn(payload, 'nonce')) {

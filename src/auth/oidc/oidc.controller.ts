@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BffError } from '../../http/error-codes';
-import { audit } from '../../observability/audit';
+import { audit } from '../../audit/audit';
 import { Metrics } from '../../observability/metrics.service';
 import { SignInRateLimitGuard } from '../../rate-limit/login-rate-limit.guard';
 import { ProviderRecheck } from '../../session/provider-recheck';

@@ -1,4 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type FactoryProvider,
+  type InjectionToken,
+} from '@nestjs/common';
 import { withDeadline } from '../http/deadline';
 
 /** Rejects when its component is not ready to serve. */
@@ -61,4 +67,24 @@ export class Readiness implements BeforeApplicationShutdown {
   beforeApplicationShutdown(): void {
     this.markShuttingDown();
   }
+}
+
+/**
+ * A module's readiness check, as one of its providers: once `source` exists, `check(source)` is
+ * registered under `name` (what `/readyz` reports when it fails). Without a `Readiness` in the
+ * application (a module under test alone) nothing is registered.
+ */
+export function readinessCheck<T>(
+  name: string,
+  source: InjectionToken<T>,
+  check: (source: T) => Promise<void>,
+): FactoryProvider<string> {
+  return {
+    provide: `readiness:${name}`,
+    inject: [source, { token: Readiness, optional: true }],
+    useFactory: (from: T, readiness: Readiness | undefined): string => {
+      readiness?.register(name, () => check(from));
+      return name;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { HOP_BY_HOP } from './header-policy';
+import { HOP_BY_HOP } from '../http/hop-by-hop';
 
 /**
  * What `proxy.forwardHeaders` may not add to the browser headers Gather receives
