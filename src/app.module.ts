@@ -11,6 +11,8 @@ import { HealthModule } from './observability/health.module';
 import { AuthModule } from './auth/auth.module';
 import { SessionModule } from './session/session.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { QuotaModule } from './quota/quota.module';
+import { UsageModule } from './usage/usage.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 
@@ -32,6 +34,8 @@ export class AppModule {
         KeysModule,
         RedisModule,
         RateLimitModule,
+        QuotaModule,
+        UsageModule,
         SessionModule,
         AuthModule.forRoot(config.auth),
         ObservabilityModule,

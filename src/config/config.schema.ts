@@ -3,6 +3,7 @@ import { forwardHeaderProblem } from './forward-headers';
 import type { KeyRef } from './key-ref';
 import { authParamsSchema } from './auth-params';
 import { acceptableIssuer } from './issuer-url';
+import { quotasSchema } from './quotas';
 
 /** A key source as configuration names it; keys/ turns it into a loader. */
 const keySourceSchema = z.discriminatedUnion('kind', [
@@ -164,6 +165,14 @@ export const configSchema = z.object({
     /** Requests per second to Gather across all replicas; unset = no organisation budget. */
     upstreamPerSecond: positive.optional(),
   }),
+  /** Daily and monthly quotas per user and team (docs/configuration.md, "Quotas"); YAML only. */
+  quotas: quotasSchema,
+  usage: z
+    .object({
+      /** Days the daily usage counts are kept (USAGE_RETENTION_DAYS). */
+      retentionDays: positive.default(90),
+    })
+    .prefault({}),
   /** W3C trace context and span export (docs/contract.md, "Tracing"); OTEL_* only. */
   tracing: z
     .object({

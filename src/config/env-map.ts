@@ -67,6 +67,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     parse: (s) => s.toLowerCase(),
   },
   { env: 'GATHER_UPSTREAM_RATE_LIMIT', path: ['rateLimit', 'upstreamPerSecond'] },
+  { env: 'USAGE_RETENTION_DAYS', path: ['usage', 'retentionDays'] },
   { env: 'METRICS_PORT', path: ['metrics', 'port'] },
   { env: 'ADMIN_TOKEN', path: ['metrics', 'adminToken'] },
   { env: 'OIDC_SESSION_CHECK_SECONDS', path: ['auth', 'oidcSessionCheckSeconds'] },

@@ -182,4 +182,44 @@ describe('loadConfig', () => {
       'ALLOWED_ORIGINS: "https://a.example/path" is not an origin (scheme://host[:port])',
     ]);
   });
+  it('refuses malformed quotas at start, every problem in the one message', async () => {
+    const dir = await tempDir('quota-config-');
+    writeFileSync(join(dir, 'default.yaml'), readFileSync(join(CONFIG_DIR, 'default.yaml')));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      [
+        'quotas:',
+        '  user: { day: -1, week: 10 }',
+        '  team: { month: 2.5 }',
+        '  users: { alice: { day: "many" } }',
+        '  monthStartDay: 31',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'zero.yaml'), 'quotas: { monthStartDay: 0 }\n');
+    writeFileSync(
+      join(dir, 'ok.yaml'),
+      'quotas: { user: { day: 5 }, teams: { red: { month: 9 } }, monthStartDay: 28 }\n',
+    );
+    expect(problems({ ...base, APP_ENV: 'bad' }, dir)).toEqual([
+      'quotas.user.day: Too small: expected number to be >=0',
+      'quotas.user: Unrecognized key: "week"',
+      'quotas.team.month: Invalid input: expected int, received number',
+      'quotas.users.alice.day: Invalid input: expected number, received string',
+      'quotas.monthStartDay: Too big: expected number to be <=28',
+    ]);
+    expect(problems({ ...base, APP_ENV: 'zero' }, dir)).toEqual([
+      'quotas.monthStartDay: Too small: expected number to be >=1',
+    ]);
+    expect(loadConfig({ ...base, APP_ENV: 'ok' }, dir).quotas).toEqual({
+      user: { day: 5 },
+      team: {},
+      users: {},
+      teams: { red: { month: 9 } },
+      monthStartDay: 28,
+    });
+    expect(loadConfig(base, CONFIG_DIR).usage).toEqual({ retentionDays: 90 });
+    expect(problems({ ...base, USAGE_RETENTION_DAYS: '0' })).toEqual([
+      'USAGE_RETENTION_DAYS (usage.retentionDays): Too small: expected number to be >=1',
+    ]);
+  });
 });

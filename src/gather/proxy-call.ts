@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../http/error-codes';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitItem, RateLimitItems } from '../capacity/rate-limit-fields';
@@ -31,6 +32,12 @@ export interface ProxyCall extends RateLimitItems {
   rateLimits?: RateLimitItem[];
   /** Gather's request id, when Gather answered with a usable one. */
   gatherRequestId?: string;
+  /** Once the allow-list passed (AllowedCall): the key, whose usage the call counts in. */
+  readonly key?: HeldKey;
+  /** Handed to the forwarder: a call to Gather, for usage. */
+  forwarded?: boolean;
+  /** The BFF's own refusal, if it answered before forwarding: throttled or not, for usage. */
+  refusedWith?: ErrorCode;
 }
 
 /** Its path checked: what goes to Gather, and whether the allow-list lists it. */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { requestLogLevel } from '../http/envelope';
-import { BffError } from '../http/error-codes';
+import { BffError, type ErrorCode } from '../http/error-codes';
 import { Steps, type Step } from '../http/steps';
 import { GatherKeys } from '../keys/gather-keys.service';
 import { Metrics } from '../observability/metrics.service';
@@ -18,7 +18,9 @@ import {
   ProxyRateLimit,
   type EarlyCountable,
 } from '../rate-limit/proxy-rate-limit';
+import { ProxyQuota } from '../quota/proxy-quota';
 import { SessionLookup } from '../session/session-lookup';
+import { UsageRecorder } from '../usage/usage-recorder';
 import { compileRules } from './allow-list';
 import { GatherForwarder } from './gather-forwarder';
 import {
@@ -49,6 +51,8 @@ export class ProxyPipeline {
     @Inject(GatherKeys) keys: GatherKeys,
     @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
     @Inject(KeyPauses) pauses: KeyPauses,
+    @Inject(ProxyQuota) quota: ProxyQuota,
+    @Inject(UsageRecorder) private readonly usage: UsageRecorder,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(Tracing) private readonly tracing: Tracing,
@@ -68,6 +72,7 @@ export class ProxyPipeline {
       .then(allowedKey(keys))
       .then(pauses.refuseWhilePaused)
       .then(rateLimit.countCall)
+      .then(quota.countCall)
       .then(readBodyStep(bodyLimits(proxy))).run;
   }
 
@@ -104,14 +109,19 @@ export class ProxyPipeline {
 
   private readonly forward = (call: ForwardableCall): void => {
     try {
+      call.forwarded = true;
       this.forwarder.forward(call);
     } catch (err) {
+      call.forwarded = false;
       this.refuse(call, err);
     }
   };
 
   private refuse(call: ProxyCall, err: unknown): void {
-    if (err instanceof BffError) return this.forwarder.fail(call, err);
+    if (err instanceof BffError) {
+      call.refusedWith = err.code;
+      return this.forwarder.fail(call, err);
+    }
     PinoLogger.root.error(
       { err, requestId: call.requestId, traceId: call.trace.traceId },
       'unhandled error',
@@ -134,12 +144,29 @@ export class ProxyPipeline {
     return this.log.child;
   }
 
+  /** A signed-in user's call, forwarded or throttled, counts in their usage: one map increment. */
+  private recordUsage(call: ProxyCall, status: number): void {
+    const user = call.user;
+    if (user === undefined) return;
+    const outcome = call.forwarded
+      ? status >= 400
+        ? 'failed'
+        : 'forwarded'
+      : call.refusedWith !== undefined && THROTTLING.has(call.refusedWith)
+        ? 'throttled'
+        : undefined;
+    if (outcome !== undefined) {
+      this.usage.record(outcome, user.principal, user.team, call.key?.fingerprint);
+    }
+  }
+
   /** The request's one log line and one metrics observation, when its answer is done. */
   private completed(call: ProxyCall): void {
     const { req, res } = call;
     const status = res.statusCode;
     const responseTime = Date.now() - call.startedAt;
     this.metrics.proxiedRequest(req.method, status, responseTime / 1000);
+    this.recordUsage(call, status);
     this.tracing.end(call.trace, status, res.writableFinished);
     this.requestLog()[requestLogLevel(res)](
       {
@@ -154,6 +181,13 @@ export class ProxyPipeline {
     );
   }
 }
+
+/** The refusals usage counts as `throttled` (docs/capacity.md, "Usage"). */
+const THROTTLING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
+  'UPSTREAM_THROTTLED',
+]);
 
 /** Already the shape of the request line: the root logger's HTTP serializers are not needed. */
 const asIs = (value: unknown): unknown => value;

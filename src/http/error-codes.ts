@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 429,
   /** Or 503: the status Gather asked the BFF to wait with (see upstreamThrottled). */
   UPSTREAM_THROTTLED: 429,
   INTERNAL_ERROR: 500,
@@ -36,6 +37,7 @@ const DEFAULT_MESSAGE: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: 'Method not allowed',
   PAYLOAD_TOO_LARGE: 'Request body too large',
   RATE_LIMITED: 'Too many requests',
+  QUOTA_EXCEEDED: 'Quota used up',
   UPSTREAM_THROTTLED: 'Gather asked to wait before the next call',
   INTERNAL_ERROR: 'Internal error',
   BAD_GATEWAY: 'Gather could not be reached',

@@ -24,10 +24,23 @@ export interface HeldKey {
 /** Longest wait for one read of a source, at start-up and on every reload. */
 export const KEY_READ_DEADLINE_MS = 10_000;
 
+/** What GET /admin/keys says of one key: never its value. */
+export interface KeyView {
+  readonly fingerprint: string;
+  /** `main`, `readonly` or `team:<team>`. */
+  readonly use: string;
+  readonly source: 'env' | 'file' | 'aws-sm' | 'vault';
+  /** When the value held now was read. */
+  readonly loadedAt: Date;
+}
+
 /** One configured key: where it comes from, the last good value, the read in progress. */
 interface Slot {
   readonly source: KeySource;
+  readonly use: string;
+  readonly kind: KeyView['source'];
   current: HeldKey | undefined;
+  loadedAt?: Date;
   reading: Promise<void> | undefined;
 }
 
@@ -63,15 +76,19 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
     @Inject(KeyMetrics) private readonly metrics: KeyMetrics,
   ) {
     const gather = config.get('gather', { infer: true });
-    const slot = (c: typeof gather.apiKey): Slot => ({
+    const slot = (c: typeof gather.apiKey, use: string): Slot => ({
       source: sources.create(c),
+      use,
+      kind: c.kind === 'value' ? 'env' : c.kind === 'file' ? 'file' : c.secret.kind,
       current: undefined,
       reading: undefined,
     });
-    this.main = slot(gather.apiKey);
-    this.readonly = gather.readonlyApiKey ? slot(gather.readonlyApiKey) : undefined;
+    this.main = slot(gather.apiKey, 'main');
+    this.readonly = gather.readonlyApiKey ? slot(gather.readonlyApiKey, 'readonly') : undefined;
     // A Map, not the parsed object: a team named `constructor` must not find a prototype member.
-    this.teams = new Map(Object.entries(gather.teamKeys).map(([team, c]) => [team, slot(c)]));
+    this.teams = new Map(
+      Object.entries(gather.teamKeys).map(([team, c]) => [team, slot(c, `team:${team}`)]),
+    );
     this.requireTeamKey = gather.requireTeamKey;
     // setInterval takes at most 2^31-1 ms (~24 days); a longer delay would fire at once, forever.
     this.refreshMs = Math.min(gather.keyRefreshSeconds * 1000, 2 ** 31 - 1);
@@ -142,6 +159,22 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
     return this.main.current !== undefined;
   }
 
+  /** Every key held, by fingerprint, use and source (GET /admin/keys). */
+  views(): KeyView[] {
+    return this.slots().flatMap((slot) =>
+      slot.current === undefined || slot.loadedAt === undefined
+        ? []
+        : [
+            {
+              fingerprint: slot.current.fingerprint,
+              use: slot.use,
+              source: slot.kind,
+              loadedAt: slot.loadedAt,
+            },
+          ],
+    );
+  }
+
   private slots(): Slot[] {
     return [this.main, ...(this.readonly ? [this.readonly] : []), ...this.teams.values()];
   }
@@ -206,6 +239,7 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
       const key: HeldKey = { value, fingerprint: fingerprint(value) };
       this.issuedBy.set(key, slot);
       slot.current = key;
+      slot.loadedAt = new Date();
     }
     return undefined;
   }

@@ -1,0 +1,23 @@
+import { Controller, Get, Inject, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
+import { SessionGuard } from '../auth/session.guard';
+import { BffError } from '../http/error-codes';
+import { SessionService } from '../session/session.service';
+import { UsageReport, type OwnUsage } from './usage-report';
+
+/** GET /auth/usage: the signed-in user's own usage and quotas (docs/contract.md, Routes). */
+@Controller('auth')
+export class UsageController {
+  constructor(
+    @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(UsageReport) private readonly report: UsageReport,
+  ) {}
+
+  @Get('usage')
+  @UseGuards(SessionGuard)
+  async usage(@Req() req: Request): Promise<OwnUsage> {
+    const user = this.sessions.currentUser(req);
+    if (!user) throw new BffError('UNAUTHORIZED');
+    return this.report.own(user.principal, user.team);
+  }
+}
