@@ -14,6 +14,8 @@ const FLOORS = [
   'session',
   'capacity',
   'rate-limit',
+  'quota',
+  'usage',
   'auth',
   'gather',
 ];

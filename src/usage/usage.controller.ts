@@ -1,11 +1,13 @@
-import { Controller, Get, Inject, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { SessionGuard } from '../auth/session.guard';
 import { BffError } from '../http/error-codes';
 import { SessionService } from '../session/session.service';
 import { UsageReport, type OwnUsage } from './usage-report';
 
-/** GET /auth/usage: the signed-in user's own usage and quotas (docs/contract.md, Routes). */
+/**
+ * GET /auth/usage: the signed-in user's own usage and quotas (docs/contract.md, Routes); the
+ * global session guard refuses it without a session.
+ */
 @Controller('auth')
 export class UsageController {
   constructor(
@@ -14,7 +16,6 @@ export class UsageController {
   ) {}
 
   @Get('usage')
-  @UseGuards(SessionGuard)
   async usage(@Req() req: Request): Promise<OwnUsage> {
     const user = this.sessions.currentUser(req);
     if (!user) throw new BffError('UNAUTHORIZED');

@@ -36,6 +36,7 @@ const ROUTES: Readonly<Record<string, RouteAccess>> = {
   'GET /auth/me': { session: true, originCheck: false },
   'GET /auth/sessions': { session: true, originCheck: false },
   'DELETE /auth/sessions/:id': { session: true, originCheck: true },
+  'GET /auth/usage': { session: true, originCheck: false },
 };
 
 const ADA = { username: 'ada', password: 'ada password', name: 'Ada', email: 'ada@example.test' };
