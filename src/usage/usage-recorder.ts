@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { utcDate } from '../quota/quota-period';
+import { dayPeriod } from '../quota/quota-period';
 import type { Principal } from '../session/principal';
 import { UsageStore, type UsageField, type UsageIncrement } from './usage.store';
 
@@ -35,6 +35,8 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private lastLogAt = 0;
   private droppedSinceLog = 0;
+  /** Today's UTC date and when it ends: named once a day, not formatted on every call. */
+  private today = { id: '', endsAt: 0 };
 
   constructor(@Inject(UsageStore) private readonly store: UsageStore) {}
 
@@ -55,8 +57,17 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     team: string | undefined,
     fingerprint: string | undefined,
   ): void {
-    const entry = `${utcDate(new Date())}\t${principal}\t${team ?? ''}\t${fingerprint ?? ''}\t${outcome}`;
+    const entry = `${this.todayId()}\t${principal}\t${team ?? ''}\t${fingerprint ?? ''}\t${outcome}`;
     this.pending.set(entry, (this.pending.get(entry) ?? 0) + 1);
+  }
+
+  private todayId(): string {
+    const now = Date.now();
+    if (now >= this.today.endsAt) {
+      const day = dayPeriod(new Date(now));
+      this.today = { id: day.id, endsAt: day.end.getTime() };
+    }
+    return this.today.id;
   }
 
   /** Writes what was counted since the last flush. */
