@@ -140,15 +140,21 @@ describe('two replicas on one Redis', () => {
     expect((await proxied(b, cookie)).status).toBe(200);
     const reads = async () =>
       Number(/^total_reads_processed:(\d+)/m.exec(await admin.info('stats'))?.[1]);
-    const [readsBefore, before] = [await reads(), await commandCalls(admin)];
-    for (let i = 0; i < 5; i++) expect((await proxied(b, cookie)).status).toBe(200);
-    const [readsAfter, after] = [await reads(), await commandCalls(admin)];
-    const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-    expect(delta('get')).toBe(5);
-    expect(delta('evalsha')).toBe(5);
+    // The replicas also write to Redis in the background (usage once a second, the pause poll),
+    // which a window may catch: the fewest reads over a few windows are the calls' own.
+    const windows: number[] = [];
+    while (windows.length < 5 && !windows.includes(5 + 2)) {
+      const [readsBefore, before] = [await reads(), await commandCalls(admin)];
+      for (let i = 0; i < 5; i++) expect((await proxied(b, cookie)).status).toBe(200);
+      const [readsAfter, after] = [await reads(), await commandCalls(admin)];
+      const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+      expect(delta('get')).toBe(5);
+      expect(delta('evalsha')).toBe(5);
+      windows.push(readsAfter - readsBefore);
+    }
     // One socket read per call on the server (GET and EVALSHA written together), plus the
     // INFO calls of this test (the second INFO stats and the commandstats in between).
-    expect(readsAfter - readsBefore).toBe(5 + 2);
+    expect(Math.min(...windows)).toBe(5 + 2);
   });
 
   it('refuses a session ended on A, charging its user for at most one of those refusals', async () => {
