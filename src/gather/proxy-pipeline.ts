@@ -18,7 +18,6 @@ import {
   ProxyRateLimit,
   type EarlyCountable,
 } from '../rate-limit/proxy-rate-limit';
-import { ProxyQuota } from '../quota/proxy-quota';
 import { SessionLookup } from '../session/session-lookup';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { compileRules } from './allow-list';
@@ -51,7 +50,6 @@ export class ProxyPipeline {
     @Inject(GatherKeys) keys: GatherKeys,
     @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
     @Inject(KeyPauses) pauses: KeyPauses,
-    @Inject(ProxyQuota) quota: ProxyQuota,
     @Inject(UsageRecorder) private readonly usage: UsageRecorder,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
     @Inject(Metrics) private readonly metrics: Metrics,
@@ -71,8 +69,8 @@ export class ProxyPipeline {
       .then(sessions.signIn)
       .then(allowedKey(keys))
       .then(pauses.refuseWhilePaused)
+      // The call's quotas ride in its count (docs/capacity.md, "At scale").
       .then(rateLimit.countCall)
-      .then(quota.countCall)
       .then(readBodyStep(bodyLimits(proxy))).run;
   }
 

@@ -1,46 +1,117 @@
 import type { ConfigService } from '@nestjs/config';
+import type { IncomingMessage } from 'node:http';
+import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import type { AppConfig } from '../config/config.schema';
 import { quotasSchema } from '../config/quotas';
 import { BffError } from '../http/error-codes';
+import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store';
+import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
+import type { CallTally } from '../rate-limit/rate-limit.store';
 import { StoreFailurePolicy } from '../rate-limit/store-failure.policy';
-import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import { ProxyQuota } from './proxy-quota';
-import { QuotaStore, type QuotaTake, type QuotaUse } from './quota.store';
 
 /** A store whose server does not answer. */
-class DownStore extends QuotaStore {
-  take(): Promise<QuotaTake> {
-    return Promise.reject(new Error('Redis did not answer within 1000 ms'));
-  }
-  read(): Promise<QuotaUse[]> {
+class DownStore extends MemoryRateLimitStore {
+  override countCall(): Promise<CallTally> {
     return Promise.reject(new Error('Redis did not answer within 1000 ms'));
   }
 }
 
-function proxyQuota(redisFailure: 'open' | 'closed'): ProxyQuota {
+/** The proxied path's count with quotas riding in it, on `store`. */
+function counting(
+  store: MemoryRateLimitStore,
+  quotas: unknown,
+  rateLimit: Partial<AppConfig['rateLimit']> = {},
+): { limits: ProxyRateLimit; quota: ProxyQuota } {
   const values: Partial<AppConfig> = {
-    quotas: quotasSchema.parse({ user: { day: 5 } }),
-    rateLimit: { redisFailure } as AppConfig['rateLimit'],
+    quotas: quotasSchema.parse(quotas),
+    rateLimit: {
+      user: { limit: 60, windowSeconds: 60 },
+      login: { limit: 5, windowSeconds: 60 },
+      routes: [],
+      redisFailure: 'closed',
+      memoryMaxKeys: 100,
+      upstreamPerSecond: undefined,
+      ...rateLimit,
+    },
   };
   const config = {
     get: (name: keyof AppConfig) => values[name],
   } as unknown as ConfigService<AppConfig, true>;
-  return new ProxyQuota(config, new DownStore(), new StoreFailurePolicy(config));
+  const quota = new ProxyQuota(config, store);
+  const limits = new ProxyRateLimit(config, store, new StoreFailurePolicy(config), quota);
+  return { limits, quota };
 }
 
-describe('ProxyQuota with its store down (RATE_LIMIT_REDIS_FAILURE)', () => {
-  it('closed: 503 SERVICE_UNAVAILABLE', async () => {
+const ADA = { principal: 'local:ada', team: 'red' } as const;
+
+async function refusal(counted: Promise<unknown>): Promise<BffError> {
+  const err = await counted.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof BffError)) throw new Error(`expected a refusal, got ${String(err)}`);
+  return err;
+}
+
+describe('quotas riding in the rate limit', () => {
+  it('counts each quota once per call and refuses past it with QUOTA_EXCEEDED', async () => {
+    const store = new MemoryRateLimitStore(100);
+    const { limits, quota } = counting(store, { user: { day: 2 }, team: { month: 10 } });
     const into: RateLimitItems = {};
-    const refusal = await proxyQuota('closed')
-      .count(into, 'local:ada', undefined)
-      .catch((e: unknown) => e);
-    expect(refusal).toBeInstanceOf(BffError);
-    expect((refusal as BffError).code).toBe('SERVICE_UNAVAILABLE');
+    await limits.count(into, ADA, 'GET', '/v1/x');
+    expect(into.rateLimits?.map((i) => [i.policy.name, i.r])).toEqual([
+      ['user', 59],
+      ['user-day', 1],
+      ['team-month', 9],
+    ]);
+    await limits.count({}, ADA, 'GET', '/v1/x');
+    const err = await refusal(limits.count({}, ADA, 'GET', '/v1/x'));
+    expect(err.code).toBe('QUOTA_EXCEEDED');
+    expect(err.details).toMatchObject({ quota: 'user-day', limit: 2 });
+    expect((await quota.state(ADA.principal, ADA.team)).map((u) => u.used)).toEqual([2, 2]);
   });
 
-  it('open: the call passes uncounted', async () => {
+  it('spends no quota on a call the rate limit refuses', async () => {
+    const store = new MemoryRateLimitStore(100);
+    const { limits, quota } = counting(
+      store,
+      { user: { day: 10 } },
+      { user: { limit: 1, windowSeconds: 60 } },
+    );
+    await limits.count({}, ADA, 'GET', '/v1/x');
+    expect((await refusal(limits.count({}, ADA, 'GET', '/v1/x'))).code).toBe('RATE_LIMITED');
+    expect((await quota.state(ADA.principal, ADA.team))[0]?.used).toBe(1);
+  });
+
+  it('gives back the quotas an early count took for a user the session turned out not to have', async () => {
+    const store = new MemoryRateLimitStore(100);
+    const { limits, quota } = counting(store, { user: { day: 10 } });
+    const req = { method: 'GET' } as IncomingMessage;
+    const call = { req, target: { path: '/v1/x' }, listed: true, expectedUser: ADA };
+    const early = limits.countAhead(call);
+    await early.earlyCount?.outcome;
+    expect((await quota.state(ADA.principal, ADA.team))[0]?.used).toBe(1);
+    const other = { principal: 'local:ada', team: 'blue' } as const;
+    await limits.countCall({ ...early, user: other });
+    expect((await quota.state(ADA.principal, ADA.team))[0]?.used).toBe(0);
+    expect((await quota.state(other.principal, other.team))[0]?.used).toBe(1);
+  });
+
+  it('with the store down and RATE_LIMIT_REDIS_FAILURE=closed: 503 SERVICE_UNAVAILABLE', async () => {
+    const { limits } = counting(
+      new DownStore(100),
+      { user: { day: 5 } },
+      { redisFailure: 'closed' },
+    );
+    const err = await refusal(limits.count({}, ADA, 'GET', '/v1/x'));
+    expect(err.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('with the store down and RATE_LIMIT_REDIS_FAILURE=open: the call passes uncounted', async () => {
+    const { limits } = counting(new DownStore(100), { user: { day: 5 } }, { redisFailure: 'open' });
     const into: RateLimitItems = {};
-    await expect(proxyQuota('open').count(into, 'local:ada', undefined)).resolves.toBeUndefined();
+    await expect(limits.count(into, ADA, 'GET', '/v1/x')).resolves.toBe(into);
     expect(into.rateLimits).toBeUndefined();
   });
 });

@@ -3,65 +3,68 @@ import { ConfigService } from '@nestjs/config';
 import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import type { AppConfig } from '../config/config.schema';
 import type { QuotasConfig } from '../config/quotas';
-import { StoreFailurePolicy } from '../rate-limit/store-failure.policy';
+import { CountRider, type Ride } from '../rate-limit/count-rider';
+import { counterKey, slotOf } from '../rate-limit/rate-limit-report';
+import { RateLimitStore, type CapCount, type CapsTally } from '../rate-limit/rate-limit.store';
 import type { Principal } from '../session/principal';
 import { quotaExceeded } from './quota-exceeded';
 import { addQuotaItems } from './quota-items';
-import { hasQuotas, quotasFor } from './quota-plan';
-import { QuotaStore, type QuotaUse } from './quota.store';
+import { hasQuotas, quotasFor, type AppliedQuota, type QuotaUse } from './quota-plan';
 
-/** A call the quota step can count: signed in, collecting RateLimit items. */
-type Quotable = RateLimitItems & {
-  readonly user: { readonly principal: Principal; readonly team?: string };
-};
+/** The counter of `quota`, on the slot of the call it counts (docs/capacity.md, "At scale"). */
+function capOf(quota: AppliedQuota, slot: string): CapCount {
+  return {
+    key: `${counterKey(quota.name, quota.owner, slot)}:${quota.period.id}`,
+    limit: quota.limit,
+    expiresAt: quota.period.end.getTime(),
+  };
+}
 
 /**
- * The quotas of the proxied path (docs/capacity.md, "Quotas"): after the rate limit, every call
- * about to be forwarded counts once against each quota of its user and their team. A store that
- * does not answer follows RATE_LIMIT_REDIS_FAILURE, like the rate limit.
+ * The quotas of the proxied path (docs/capacity.md, "Quotas"): every call about to be forwarded
+ * counts once against each quota of its user and their team. They ride in the rate limit's
+ * count (rate-limit/count-rider.ts): one store step, counted only when every limit passed, and
+ * a store that does not answer follows RATE_LIMIT_REDIS_FAILURE like the rate limit.
  */
 @Injectable()
-export class ProxyQuota {
+export class ProxyQuota extends CountRider {
   private readonly config: QuotasConfig;
-  /** No quota configured: the check costs nothing. */
+  /** No quota configured: nothing rides, the count costs nothing more. */
   readonly enabled: boolean;
 
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
-    @Inject(QuotaStore) private readonly store: QuotaStore,
-    @Inject(StoreFailurePolicy) private readonly failure: StoreFailurePolicy,
+    @Inject(RateLimitStore) private readonly store: RateLimitStore,
   ) {
+    super();
     this.config = config.get('quotas', { infer: true });
     this.enabled = hasQuotas(this.config);
   }
 
-  /** Step of the proxied path, after the rate limit: counts the signed-in call's quotas. */
-  readonly countCall = <C extends Quotable>(call: C): C | Promise<C> => {
-    if (!this.enabled) return call;
-    return this.count(call, call.user.principal, call.user.team).then(() => call);
-  };
-
-  /** Counts one call; throws QUOTA_EXCEEDED past a quota, or the 503 of a closed store failure. */
-  async count(into: RateLimitItems, principal: Principal, team: string | undefined): Promise<void> {
-    if (!this.enabled) return;
+  rideOf(principal: Principal, team: string | undefined): Ride | undefined {
+    if (!this.enabled) return undefined;
     const now = new Date();
     const quotas = quotasFor(this.config, principal, team, now);
-    if (quotas.length === 0) return;
-    let take;
-    try {
-      take = await this.store.take(quotas);
-    } catch (err) {
-      this.failure.onStoreError(err);
-      return;
-    }
-    addQuotaItems(into, take.uses, now);
-    if (take.refused !== undefined) throw quotaExceeded(take.refused, now);
+    if (quotas.length === 0) return undefined;
+    const slot = slotOf(principal, team);
+    return {
+      caps: quotas.map((quota) => capOf(quota, slot)),
+      settle: (into: RateLimitItems, tally: CapsTally): void => {
+        const { refusedAt } = tally;
+        const uses = quotas.map((quota, i): QuotaUse => ({ quota, used: tally.used[i]! }));
+        addQuotaItems(into, refusedAt === undefined ? uses : [uses[refusedAt]!], now);
+        if (refusedAt !== undefined) throw quotaExceeded(quotas[refusedAt]!, now);
+      },
+    };
   }
 
   /** The quotas of `principal` and how much of each is used (GET /auth/usage). */
   async state(principal: Principal, team: string | undefined): Promise<QuotaUse[]> {
     const quotas = quotasFor(this.config, principal, team, new Date());
-    return quotas.length === 0 ? [] : this.store.read(quotas);
+    if (quotas.length === 0) return [];
+    const slot = slotOf(principal, team);
+    const used = await this.store.readCaps(quotas.map((quota) => capOf(quota, slot).key));
+    return quotas.map((quota, i) => ({ quota, used: used[i]! }));
   }
 
   /** The month usage is reported in: the quota month (`monthStartDay`). */

@@ -6,7 +6,7 @@ import {
   type RateLimitPolicy,
 } from '../capacity/rate-limit-fields';
 import { periodSeconds, secondsUntilEnd } from './quota-period';
-import type { QuotaUse } from './quota.store';
+import type { QuotaUse } from './quota-plan';
 
 /**
  * Policies made so far, by name, quota and window: a month's window changes with the month, so

@@ -18,6 +18,12 @@ export interface AppliedQuota {
   readonly period: QuotaPeriod;
 }
 
+/** How much of a quota is used, including the call just counted. */
+export interface QuotaUse {
+  readonly quota: AppliedQuota;
+  readonly used: number;
+}
+
 /** The principal's user id as /auth/me shows it: what `quotas.users` names. */
 function userIdOf(principal: Principal): string {
   return principal.slice(principal.indexOf(':') + 1);

@@ -10,16 +10,27 @@ import {
 import { countLimits, type CountedLimit } from './count-limits';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 import { counterKey } from './rate-limit-report';
-import type { ThrottlerStorageRecord } from './rate-limit.store';
+import type { CallTally, CapCount, WindowCount } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
 
-/** The store with one limit's counters unreachable (a Redis that stopped answering). */
+/** A store that fails every step counting a `down` limit (a Redis that stopped answering). */
 class PartlyDownStore extends MemoryRateLimitStore {
-  override increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
-    if (key.startsWith('down:')) return Promise.reject(new Error('connection refused'));
-    return super.increment(key, ttl, limit);
+  override countCall(
+    windows: readonly WindowCount[],
+    caps: readonly CapCount[],
+  ): Promise<CallTally> {
+    if (windows.some((w) => w.key.endsWith(':down'))) {
+      return Promise.reject(new Error('connection refused'));
+    }
+    return super.countCall(windows, caps);
   }
 }
+
+/** A tracker read later (a login's username, from its body): the limits before it go first. */
+const later = (l: CountedLimit<string>): CountedLimit<string> => ({
+  ...l,
+  trackerOf: (who) => Promise.resolve(l.trackerOf(who)),
+});
 
 const policy = (redisFailure: 'open' | 'closed') =>
   new StoreFailurePolicy(new ConfigService<AppConfig, true>({ rateLimit: { redisFailure } }));
@@ -42,7 +53,7 @@ const limit = (
   },
 });
 
-async function refusal(counting: Promise<void>): Promise<BffError> {
+async function refusal(counting: Promise<unknown>): Promise<BffError> {
   const err: unknown = await counting.then(
     () => undefined,
     (e: unknown) => e,
@@ -111,8 +122,9 @@ describe('countLimits', () => {
     expect(err.code).toBe('RATE_LIMITED');
     expect(err.headers).toEqual({ 'Retry-After': '30' });
     expect(err.details).toEqual({ retryAfterSeconds: 30 });
-    expect(asked).toEqual(['minute', 'half']);
-    // Counted once, by the first request only.
+    // Trackers at hand are all asked (one store step); counting stops at the refusal:
+    // 'after' was counted once, by the first request only.
+    expect(asked).toEqual(['minute', 'half', 'after']);
     const after = await store.increment(counterKey('after', 'ada'), 60_000, 100);
     expect(after.totalHits).toBe(2);
   });
@@ -134,25 +146,44 @@ describe('countLimits', () => {
     const store = new PartlyDownStore(100);
     const into: RateLimitItems = {};
     const up = ratePolicy('up', 5, 60);
-    const limits = [limit('up', 5, 60, up), limit('down', 5, 60), limit('after', 5, 60)];
+    const limits = [limit('up', 5, 60, up), later(limit('down', 5, 60)), limit('after', 5, 60)];
     const err = await refusal(countLimits(store, policy('closed'), limits, 'ada', into));
     expect(err.code).toBe('SERVICE_UNAVAILABLE');
     expect(err.status).toBe(503);
     // What was counted before the failure is still reported.
     expect(into.rateLimits).toEqual([{ policy: up, r: 4, t: 60 }]);
-    expect(asked).toEqual(['up', 'down']);
+    expect(asked).toEqual(['up', 'down', 'after']);
   });
 
-  it('with the store down and RATE_LIMIT_REDIS_FAILURE=open, passes the limit it cannot count', async () => {
+  it('with the store down and RATE_LIMIT_REDIS_FAILURE=open, passes the step it cannot count', async () => {
     const store = new PartlyDownStore(100);
     const into: RateLimitItems = {};
     const up = ratePolicy('up', 5, 60);
-    const limits = [limit('down', 1, 60), limit('up', 5, 60, up)];
+    const limits = [limit('down', 1, 60), later(limit('up', 5, 60, up))];
     await countLimits(store, policy('open'), limits, 'ada', into);
     await countLimits(store, policy('open'), limits, 'ada', into);
     expect(into.rateLimits).toEqual([{ policy: up, r: 3, t: 60 }]);
     const nothing: RateLimitItems = {};
     await countLimits(store, policy('open'), [limit('down', 1, 60)], 'ada', nothing);
     expect(nothing.rateLimits ?? []).toEqual([]);
+  });
+
+  it('counts the limits at hand in one store step, the caps riding in it only past every limit', async () => {
+    const store = new MemoryRateLimitStore(100);
+    const steps: number[] = [];
+    const counting = Object.assign(store, {
+      countCall: (windows: readonly WindowCount[], caps: readonly CapCount[]) => {
+        steps.push(windows.length + caps.length);
+        return MemoryRateLimitStore.prototype.countCall.call(store, windows, caps);
+      },
+    });
+    const cap: CapCount = { key: 'day', limit: 10, expiresAt: Date.now() + 60_000 };
+    const limits = [limit('a', 1, 60), limit('b', 5, 60)];
+    const extras = { slot: 'u:ada', caps: [cap] };
+    const tally = await countLimits(counting, policy('closed'), limits, 'ada', {}, extras);
+    expect(tally).toEqual({ used: [1], refusedAt: undefined });
+    expect(steps).toEqual([3]);
+    await refusal(countLimits(counting, policy('closed'), limits, 'ada', {}, extras));
+    expect(await store.readCaps(['day'])).toEqual([1]);
   });
 });

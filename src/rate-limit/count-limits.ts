@@ -1,7 +1,7 @@
 import type { RateLimitItem, RateLimitItems, RateLimitPolicy } from '../capacity/rate-limit-fields';
 import { rateLimited } from './rate-limited';
 import { counterKey, isTighter, itemOf } from './rate-limit-report';
-import type { RateLimitStore, ThrottlerStorageRecord } from './rate-limit.store';
+import type { CapCount, CapsTally, RateLimitStore, WindowCount } from './rate-limit.store';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
 /**
@@ -20,14 +20,30 @@ export interface CountedLimit<Q> {
   trackerOf(request: Q): string | Promise<string>;
 }
 
+/** What rides in the last store step of a count: the call's slot, and its caps (quotas). */
+export interface CountExtras {
+  /** The hash slot every counter of the count shares (rate-limit-report.ts `slotOf`). */
+  readonly slot: string;
+  readonly caps: readonly CapCount[];
+}
+
+/** Windows ready to count in one store step, with the limits they belong to. */
+interface Batch<Q> {
+  readonly limits: CountedLimit<Q>[];
+  readonly windows: WindowCount[];
+}
+
 /**
  * Counts `request` in each of `limits`, in order, in `store`: the one loop of the login guards
- * and the proxied path. Each tracker is asked only once the limits before it are counted (so a
- * login's address counts before its body is read). Each limit's `RateLimit` item goes to
- * `into.rateLimits` as soon as it is counted, refused or not (the tightest, for limits of one
- * policy).
+ * and the proxied path. Limits whose trackers are at hand go to the store together, one step
+ * (one round trip with Redis); a tracker that must be waited for is asked only once the limits
+ * before it are counted (so a login's address counts before its body is read). The `extras`'
+ * caps ride in the last step and are counted only if every limit passed. Each limit's
+ * `RateLimit` item goes to `into.rateLimits` as soon as it is counted, refused or not (the
+ * tightest, for limits of one policy).
  * Throws the 429 at the first limit past its count, so a refused request spends nothing
- * further; a store that does not answer goes to `failure` (503, or the limit is skipped).
+ * further; a store that does not answer goes to `failure` (503, or the step is skipped).
+ * Resolves with the caps' tally, undefined when none were counted.
  */
 export async function countLimits<Q>(
   store: RateLimitStore,
@@ -35,22 +51,52 @@ export async function countLimits<Q>(
   limits: readonly CountedLimit<Q>[],
   request: Q,
   into: RateLimitItems,
-): Promise<void> {
+  extras?: CountExtras,
+): Promise<CapsTally | undefined> {
+  let batch: Batch<Q> = { limits: [], windows: [] };
   for (const limit of limits) {
     const found = limit.trackerOf(request);
+    let tracker: string;
     // A tracker at hand costs no microtask.
-    const tracker = typeof found === 'string' ? found : await found;
-    if (tracker === '') continue;
-    let record: ThrottlerStorageRecord;
-    try {
-      record = await store.increment(counterKey(limit.name, tracker), limit.ttl, limit.limit);
-    } catch (err) {
-      failure.onStoreError(err);
-      continue;
+    if (typeof found === 'string') tracker = found;
+    else {
+      await countBatch(store, failure, batch, [], into);
+      batch = { limits: [], windows: [] };
+      tracker = await found;
     }
+    if (tracker === '') continue;
+    batch.limits.push(limit);
+    batch.windows.push({
+      key: counterKey(limit.name, tracker, extras?.slot),
+      ttl: limit.ttl,
+      limit: limit.limit,
+    });
+  }
+  return countBatch(store, failure, batch, extras?.caps ?? [], into);
+}
+
+async function countBatch<Q>(
+  store: RateLimitStore,
+  failure: StoreFailurePolicy,
+  batch: Batch<Q>,
+  caps: readonly CapCount[],
+  into: RateLimitItems,
+): Promise<CapsTally | undefined> {
+  if (batch.windows.length === 0 && caps.length === 0) return undefined;
+  let tally;
+  try {
+    tally = await store.countCall(batch.windows, caps);
+  } catch (err) {
+    failure.onStoreError(err);
+    return undefined;
+  }
+  for (let i = 0; i < tally.windows.length; i++) {
+    const record = tally.windows[i]!;
+    const limit = batch.limits[i]!;
     keepTightest(into, itemOf(limit.policy, limit.limit, record), record.isBlocked);
     if (record.isBlocked) throw rateLimited(record.timeToBlockExpire);
   }
+  return tally.caps;
 }
 
 /** Adds `next` to the items, unless one of its policy already describes the request better. */

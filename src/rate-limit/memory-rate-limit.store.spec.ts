@@ -1,4 +1,5 @@
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
+import { describeCallCounting } from '../../test/support/counting-contract';
 
 describe('MemoryRateLimitStore', () => {
   afterEach(() => jest.useRealTimers());
@@ -59,3 +60,6 @@ describe('MemoryRateLimitStore', () => {
     expect(results.filter((r) => !r.isBlocked)).toHaveLength(5);
   });
 });
+
+const shared = new MemoryRateLimitStore(1000);
+describeCallCounting('MemoryRateLimitStore', () => shared);

@@ -1,12 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/config.schema';
 import { pathPattern } from '../http/path-pattern';
 import { rateLimited } from './rate-limited';
 import type { Principal } from '../session/principal';
+import type { KnownUser } from '../session/session-user';
 import { addRateLimit, ratePolicy, type RateLimitItems } from '../capacity/rate-limit-fields';
 import { countLimits, type CountedLimit } from './count-limits';
+import { CountRider } from './count-rider';
+import { slotOf } from './rate-limit-report';
 import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
 
@@ -20,29 +23,32 @@ interface CountedRequest extends RateLimitItems {
 export interface EarlyCountable extends CountedRequest {
   /** Whether the allow-list lists the route: only a listed route is counted. */
   readonly listed: boolean;
-  /** The principal the session had when this replica last read it, if it did. */
-  readonly expectedPrincipal: Principal | undefined;
+  /** The user the session had when this replica last read it, if it did. */
+  readonly expectedUser: KnownUser | undefined;
 }
 
-/** A rate-limit count run ahead of the session check, for the principal it expected. */
+/** A rate-limit count run ahead of the session check, for the user it expected. */
 export interface EarlyCount {
-  readonly principal: Principal;
+  readonly user: KnownUser;
   /** Where the count put its `RateLimit` items. */
   readonly report: RateLimitItems;
-  /** Settles when the count is done: with its refusal (429, 503), or undefined. */
-  readonly outcome: Promise<Error | undefined>;
+  /** Settles when the count is done: with its refusal (429, 503), or the caps it counted. */
+  readonly outcome: Promise<Counted | Error>;
 }
 
 /** A signed-in request to count, and the early count started for it, if one was. */
 export interface Countable extends CountedRequest {
-  readonly user: { readonly principal: Principal };
+  readonly user: KnownUser;
   readonly earlyCount: EarlyCount | undefined;
 }
 
 /** What `countAhead` adds when it counts nothing ahead. */
 export const NO_EARLY_COUNT = { earlyCount: undefined } as const;
-const counted = (): undefined => undefined;
 const asRefusal = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** The keys of the caps a count counted: what to give back if the call is not sent after all. */
+type Counted = readonly string[];
+const NOTHING_COUNTED: Counted = [];
 
 /** What the proxied path's limits count: whose request, to what (the path Gather receives). */
 interface ProxyRequest {
@@ -59,7 +65,7 @@ const byPrincipal = (request: ProxyRequest): string => request.principal;
  * (RATE_LIMIT_USER_LIMIT per window), each matching `rateLimit.routes` rule apart, then the
  * organisation's budget towards Gather (GATHER_UPSTREAM_RATE_LIMIT per second, all replicas).
  * Shortest window first, stopping at the first refusal, so a refused request spends nothing
- * further. The per-user limit is the `"user"` item of the answer's `RateLimit` fields, each
+ * further; the quotas ride in the same store step (count-rider.ts). The per-user limit is the `"user"` item of the answer's `RateLimit` fields, each
  * route rule a `"route:<method> <path>"` item (docs/capacity.md, "RateLimit fields").
  */
 @Injectable()
@@ -71,6 +77,7 @@ export class ProxyRateLimit {
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(RateLimitStore) private readonly store: RateLimitStore,
     @Inject(StoreFailurePolicy) private readonly failure: StoreFailurePolicy,
+    @Optional() @Inject(CountRider) private readonly rider: CountRider | null,
   ) {
     const { user, routes, upstreamPerSecond } = config.get('rateLimit', { infer: true });
     const all: CountedLimit<ProxyRequest>[] = [
@@ -101,60 +108,86 @@ export class ProxyRateLimit {
 
   /**
    * Step, beside the session read: with a store across the network, the count's round trip runs
-   * beside the session read's rather than after it, for the principal the session had when last
-   * read here; it stands only once the session check confirms that principal
-   * (docs/architecture.md, "Stores and replicas").
+   * beside the session read's rather than after it, for the user the session had when last read
+   * here; it stands only once the session check confirms that user (docs/architecture.md,
+   * "Stores and replicas").
    */
   readonly countAhead = <C extends EarlyCountable>(
     call: C,
   ): C & { readonly earlyCount: EarlyCount | undefined } => {
-    const principal = call.expectedPrincipal;
-    if (principal === undefined || !call.listed) return Object.assign(call, NO_EARLY_COUNT);
+    const user = call.expectedUser;
+    if (user === undefined || !call.listed) return Object.assign(call, NO_EARLY_COUNT);
     const report: RateLimitItems = {};
-    const outcome = this.count(report, principal, call.req.method ?? '', call.target.path).then(
-      counted,
+    const outcome = this.countRiding(report, user, call.req.method ?? '', call.target.path).catch(
       asRefusal,
     );
-    return Object.assign(call, { earlyCount: { principal, report, outcome } });
+    return Object.assign(call, { earlyCount: { user, report, outcome } });
   };
 
   /**
-   * Step, once the session and the allow-list passed: the count of the signed-in principal, or
-   * the early count when it was started for that principal.
+   * Step, once the session and the allow-list passed: the count of the signed-in user, or the
+   * early count when it was started for that user (and team: the quotas it counted are theirs).
    */
-  readonly countCall = <C extends Countable>(call: C): Promise<C> => {
-    const { principal } = call.user;
-    const early = call.earlyCount;
-    if (early?.principal === principal) return this.settle(call, early);
-    return this.count(call, principal, call.req.method ?? '', call.target.path);
+  readonly countCall = async <C extends Countable>(call: C): Promise<C> => {
+    const { user, earlyCount: early } = call;
+    if (early !== undefined) {
+      const outcome = await early.outcome;
+      if (early.user.principal === user.principal && early.user.team === user.team) {
+        for (const item of early.report.rateLimits ?? []) addRateLimit(call, item);
+        if (outcome instanceof Error) throw outcome;
+        return call;
+      }
+      if (!(outcome instanceof Error)) this.store.uncountCaps(outcome);
+    }
+    await this.countRiding(call, user, call.req.method ?? '', call.target.path);
+    return call;
   };
 
-  private async settle<C extends RateLimitItems>(call: C, early: EarlyCount): Promise<C> {
-    const refusal = await early.outcome;
-    for (const item of early.report.rateLimits ?? []) addRateLimit(call, item);
-    if (refusal !== undefined) throw refusal;
-    return call;
-  }
-
   /**
-   * Counts one request of `principal` (session/principal.ts) to `method path` (the path Gather receives); throws the 429
-   * past a limit, or the 503 when the store is down and the failure policy is closed. The item
-   * of each limit goes to `into.rateLimits` as soon as it is counted, refused or not: the caller
-   * writes the fields with the head, whatever the answer turns out to be.
+   * Counts one request of `user` to `method path` (the path Gather receives), its quotas riding
+   * in the same store step (count-rider.ts); throws the 429 past a limit or a quota, or the 503
+   * when the store is down and the failure policy is closed. The item of each limit goes to
+   * `into.rateLimits` as soon as it is counted, refused or not: the caller writes the fields
+   * with the head, whatever the answer turns out to be.
    */
   async count<R extends RateLimitItems>(
     into: R,
-    principal: Principal,
+    user: KnownUser,
     method: string,
     path: string,
   ): Promise<R> {
-    await countLimits(this.store, this.failure, this.limits, { principal, method, path }, into);
-    if (this.perSecond === undefined) return into;
-    const budget = await this.increment('upstream', 1000, this.perSecond);
-    if (budget?.isBlocked) throw rateLimited(1);
+    await this.countRiding(into, user, method, path);
     return into;
   }
 
+  private async countRiding(
+    into: RateLimitItems,
+    { principal, team }: KnownUser,
+    method: string,
+    path: string,
+  ): Promise<Counted> {
+    const ride = this.rider?.rideOf(principal, team);
+    const tally = await countLimits(
+      this.store,
+      this.failure,
+      this.limits,
+      { principal, method, path },
+      into,
+      { slot: slotOf(principal, team), caps: ride?.caps ?? [] },
+    );
+    let counted = NOTHING_COUNTED;
+    if (ride !== undefined && tally !== undefined) {
+      ride.settle(into, tally);
+      counted = ride.caps.map((cap) => cap.key);
+    }
+    if (this.perSecond === undefined) return counted;
+    const budget = await this.increment('upstream', 1000, this.perSecond);
+    if (budget?.isBlocked) {
+      this.store.uncountCaps(counted);
+      throw rateLimited(1);
+    }
+    return counted;
+  }
   /** undefined: the store failed and the policy lets the request pass unlimited. */
   private async increment(
     key: string,

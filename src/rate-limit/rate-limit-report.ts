@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { rateItem, type RateLimitItem, type RateLimitPolicy } from '../capacity/rate-limit-fields';
+import type { Principal } from '../session/principal';
 import type { ThrottlerStorageRecord } from './rate-limit.store';
 
 /** What a counter says of `policy` after counting a request. */
@@ -29,12 +30,31 @@ export function isTighter(
 /** Hashed trackers, remembered: the same few users call many times a minute. */
 const hashedTrackers = new LRUCache<string, string>({ max: 10_000 });
 
-/** A counter per limit and tracker; trackers (user ids, addresses) are stored hashed. */
-export function counterKey(limitName: string, tracker: string): string {
-  let hashed = hashedTrackers.get(tracker);
-  if (hashed === undefined) {
-    hashed = createHash('sha256').update(tracker).digest('base64url');
-    hashedTrackers.set(tracker, hashed);
+/** A tracker (user id, address, team) as stored: hashed, never as given. */
+function hashed(tracker: string): string {
+  let hash = hashedTrackers.get(tracker);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(tracker).digest('base64url');
+    hashedTrackers.set(tracker, hash);
   }
-  return `${limitName}:${hashed}`;
+  return hash;
+}
+
+/**
+ * The Redis Cluster hash slot of every counter a proxied call takes, so that its rate limits and
+ * quotas are one script on one shard: the team's when the user has one (every member of a team
+ * counts in the team's quota), else the user's own (docs/capacity.md, "At scale").
+ */
+export function slotOf(principal: Principal, team: string | undefined): string {
+  return team === undefined ? `u:${hashed(principal)}` : `t:${hashed(team)}`;
+}
+
+/**
+ * A counter per limit and tracker, trackers hashed. The hash tag comes first, so no brace in a
+ * limit's name can move the key to another slot: `slot` when the counter must share one with a
+ * call's other counters, else the tracker's own.
+ */
+export function counterKey(limitName: string, tracker: string, slot?: string): string {
+  const hash = hashed(tracker);
+  return slot === undefined ? `{${hash}}:${limitName}` : `{${slot}}:${limitName}:${hash}`;
 }

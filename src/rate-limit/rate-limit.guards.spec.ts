@@ -45,7 +45,7 @@ class ProbeController {
     if (typeof user !== 'string') throw new BffError('UNAUTHORIZED');
     const counted: RateLimitItems = {};
     try {
-      await this.limits.count(counted, principalOf('local', user), req.method, path);
+      await this.limits.count(counted, { principal: principalOf('local', user) }, req.method, path);
     } finally {
       if (counted.rateLimits) writeRateLimitFields(res, counted.rateLimits);
     }

@@ -4,6 +4,7 @@ import { createRedisClient, type RedisClient } from '../redis/redis-client';
 import { spawnRedis, type SpawnedRedis } from '../../test/support/redis';
 import { until } from '../../test/support/until';
 import { RedisRateLimitStore } from './redis-rate-limit.store';
+import { describeCallCounting } from '../../test/support/counting-contract';
 
 const quiet = new Logger('test');
 beforeAll(() => {
@@ -97,6 +98,31 @@ describe('RedisRateLimitStore on a Redis of its own', () => {
       totalHits: 1,
       isBlocked: false,
     });
+  });
+});
+
+describe('RedisRateLimitStore with caps', () => {
+  let redis: SpawnedRedis;
+  let client: RedisClient;
+  let store: RedisRateLimitStore;
+
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    client = createRedisClient(redis.url, quiet);
+    await client.connect();
+    store = new RedisRateLimitStore(client);
+  });
+  afterAll(async () => {
+    await client.close();
+    await redis.stop();
+  });
+
+  describeCallCounting('RedisRateLimitStore', () => store);
+
+  it('keeps a cap an hour past its period, under the quota prefix', async () => {
+    const end = (Math.ceil(Date.now() / 1000) + 86_400) * 1000;
+    await store.countCall([], [{ key: '{u:x}:user-day:y:d', limit: 5, expiresAt: end }]);
+    expect(await client.expireTime('gbff:q:{u:x}:user-day:y:d')).toBe(end / 1000 + 3600);
   });
 });
 

@@ -6,6 +6,7 @@ import { BffError } from '../http/error-codes';
 import { withDeadline } from '../http/deadline';
 import { REDIS_COMMAND_TIMEOUT_MS, redisTimedOut, type RedisClient } from '../redis/redis-client';
 import type { Principal } from './principal';
+import type { KnownUser } from './session-user';
 import { IndexedSession, SessionStore } from './session-store';
 import { isRecord } from '../http/is-record';
 
@@ -45,7 +46,7 @@ const KNOWN_SESSIONS = 10_000;
 interface Known {
   /** A lower bound of the key's expiry (epoch ms); 0 when the key had none. */
   expiresAt: number;
-  principal: Principal | undefined;
+  user: KnownUser | undefined;
 }
 
 /** Stored JSON back to session data; anything express-session could not rebuild counts as none. */
@@ -111,8 +112,8 @@ export class RedisSessionStore extends SessionStore {
     this.logger = options.logger ?? new Logger('SessionStore');
   }
 
-  knownUser(sid: string): Principal | undefined {
-    return this.known.peek(sid)?.principal;
+  knownUser(sid: string): KnownUser | undefined {
+    return this.known.peek(sid)?.user;
   }
 
   async ping(): Promise<void> {
@@ -213,7 +214,7 @@ export class RedisSessionStore extends SessionStore {
         if (extended === 1) {
           this.known.set(sid, {
             expiresAt: sentAt + plan.ttl,
-            principal: session.user?.principal,
+            user: session.user,
           });
         }
         callback?.();
@@ -269,7 +270,7 @@ export class RedisSessionStore extends SessionStore {
     // -1 (a key without a TTL) counts as due, so the next touch gives it one.
     const expiresAt = pttl < 0 ? 0 : sentAt + pttl;
     (session as Read)[EXPIRES_AT] = expiresAt;
-    this.known.set(sid, { expiresAt, principal: session.user?.principal });
+    this.known.set(sid, { expiresAt, user: session.user });
     return session;
   }
 

@@ -8,8 +8,7 @@ import { Metrics } from '../observability/metrics.service';
 import { sessionCookiePolicy } from './cookie-policy';
 import { sessionIdReader } from './session-cookie';
 import { SessionStore } from './session-store';
-import type { Principal } from './principal';
-import type { SignedInUser } from './session-user';
+import type { KnownUser, SignedInUser } from './session-user';
 import { SessionValidity } from './session-validity';
 
 /** What the session check reads of a request; `requestId` names it in a security event. */
@@ -22,7 +21,7 @@ export interface SessionRequest {
 /** A request whose session cookie is verified. */
 export interface SessionCookie {
   readonly sid: string;
-  readonly expectedPrincipal: Principal | undefined;
+  readonly expectedUser: KnownUser | undefined;
 }
 
 /**
@@ -49,14 +48,14 @@ export class SessionLookup {
   }
 
   /**
-   * Step: the signed cookie verified (401 UNAUTHORIZED without one), and `expectedPrincipal`,
-   * the principal this session had when this replica last read it, if it did: a guess for work
+   * Step: the signed cookie verified (401 UNAUTHORIZED without one), and `expectedUser`,
+   * the user this session had when this replica last read it, if it did: a guess for work
    * that may run beside the store read (the rate limit's early count), never a verdict.
    */
   readonly cookie = <C extends SessionRequest>(call: C): C & SessionCookie => {
     const sid = this.sessionId(call.req.headers.cookie);
     if (sid === undefined) throw new BffError('UNAUTHORIZED');
-    return Object.assign(call, { sid, expectedPrincipal: this.store.knownUser(sid) });
+    return Object.assign(call, { sid, expectedUser: this.store.knownUser(sid) });
   };
 
   /**

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { Store, type Session, type SessionData } from 'express-session';
 import type { Principal } from './principal';
+import type { KnownUser } from './session-user';
 
 /** One live session as the index lists it. */
 export interface IndexedSession {
@@ -24,11 +25,11 @@ type Loaded = SessionData & { [LOADED_FROM]?: SessionData };
  */
 export abstract class SessionStore extends Store {
   /**
-   * The principal `sid` belonged to when this replica last read it, if the store is across the
+   * The user `sid` belonged to when this replica last read it, if the store is across the
    * network and remembers: a session's user never changes, so work for that user may run beside
    * the read, which alone decides. undefined for a store that answers at once.
    */
-  abstract knownUser(sid: string): Principal | undefined;
+  abstract knownUser(sid: string): KnownUser | undefined;
 
   /** Resolves when the store answers; rejects otherwise (readiness). */
   abstract ping(): Promise<void>;

@@ -13,6 +13,9 @@ export interface SignedInUser extends SessionUser {
   principal: Principal;
 }
 
+/** What a replica remembers of a session it read: whom its calls count for, ahead of the next read. */
+export type KnownUser = Pick<SignedInUser, 'principal' | 'team'>;
+
 declare module 'express-session' {
   interface SessionData {
     user?: SignedInUser;

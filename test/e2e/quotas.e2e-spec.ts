@@ -80,7 +80,7 @@ describe('quotas', () => {
 
   describe.each([
     ['Redis, two replicas', 'redis'],
-    // On a Cluster the user's and the team's counters live on different slots (docs/capacity.md).
+    // On a Cluster a call's counters share its team's slot: one script (docs/capacity.md).
     ['Redis Cluster, two replicas', 'cluster'],
     ['memory', 'memory'],
   ] as const)('%s', (_name, store) => {

@@ -6,6 +6,7 @@ import { startFakeGather, type FakeGather } from '../fakes/fake-gather';
 import { UUID, type Envelope } from '../support/http';
 import { remainingOf } from '../support/rate-limit-fields';
 import { connectRedis, spawnRedis, type SpawnedRedis } from '../support/redis';
+import { configDirWith } from '../support/config-dir';
 import { signIn, writeUsersFile } from '../support/session';
 import { ANSWER_WITHIN_MS, sidOf, spaRequest, until, SPA_HEADERS } from '../support/spa';
 import { startTestApp, testEnv, type TestApp } from '../support/start-app';
@@ -54,6 +55,30 @@ async function commandCalls(admin: RedisClient): Promise<Record<string, number>>
     counts[name as string] = Number(n);
   }
   return counts;
+}
+
+/**
+ * Five calls of `call` cost five socket reads on the server, one per call (its session read and
+ * its count written together), and one EVALSHA each. The replicas also write to Redis in the
+ * background (usage once a second, the pause poll), which a window may catch: the fewest reads
+ * over a few windows are the calls' own.
+ */
+async function expectOneRoundTripPerCall(
+  admin: RedisClient,
+  call: () => Promise<Response>,
+): Promise<void> {
+  const reads = async () =>
+    Number(/^total_reads_processed:(\d+)/m.exec(await admin.info('stats'))?.[1]);
+  const windows: number[] = [];
+  while (windows.length < 5 && !windows.includes(5 + 2)) {
+    const [readsBefore, before] = [await reads(), await commandCalls(admin)];
+    for (let i = 0; i < 5; i++) expect((await call()).status).toBe(200);
+    const [readsAfter, after] = [await reads(), await commandCalls(admin)];
+    expect((after.evalsha ?? 0) - (before.evalsha ?? 0)).toBe(5);
+    windows.push(readsAfter - readsBefore);
+  }
+  // Plus the INFO calls of this check (the second INFO stats and the commandstats in between).
+  expect(Math.min(...windows)).toBe(5 + 2);
 }
 
 let fake: FakeGather;
@@ -138,23 +163,7 @@ describe('two replicas on one Redis', () => {
     const cookie = await signIn(a, ADA.username, ADA.password);
     // The first proxied call on B reads the session, then counts: it learns whose session it is.
     expect((await proxied(b, cookie)).status).toBe(200);
-    const reads = async () =>
-      Number(/^total_reads_processed:(\d+)/m.exec(await admin.info('stats'))?.[1]);
-    // The replicas also write to Redis in the background (usage once a second, the pause poll),
-    // which a window may catch: the fewest reads over a few windows are the calls' own.
-    const windows: number[] = [];
-    while (windows.length < 5 && !windows.includes(5 + 2)) {
-      const [readsBefore, before] = [await reads(), await commandCalls(admin)];
-      for (let i = 0; i < 5; i++) expect((await proxied(b, cookie)).status).toBe(200);
-      const [readsAfter, after] = [await reads(), await commandCalls(admin)];
-      const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-      expect(delta('get')).toBe(5);
-      expect(delta('evalsha')).toBe(5);
-      windows.push(readsAfter - readsBefore);
-    }
-    // One socket read per call on the server (GET and EVALSHA written together), plus the
-    // INFO calls of this test (the second INFO stats and the commandstats in between).
-    expect(Math.min(...windows)).toBe(5 + 2);
+    await expectOneRoundTripPerCall(admin, () => proxied(b, cookie));
   });
 
   it('refuses a session ended on A, charging its user for at most one of those refusals', async () => {
@@ -299,5 +308,56 @@ describe('with Redis frozen (connected, never answering)', () => {
       process.kill(pid, 'SIGCONT');
     }
     await until(async () => (await me(t, cookie)).status === 200, 15_000, 100);
+  });
+});
+
+describe('with a user quota and a team quota on one Redis', () => {
+  let redis: SpawnedRedis;
+  let admin: RedisClient;
+  let a: TestApp;
+  let b: TestApp;
+  const secret = testEnv().SESSION_SECRET as string;
+  const RED = { ...ADA, username: 'rosa', team: 'red' };
+
+  beforeAll(async () => {
+    redis = await spawnRedis();
+    admin = await connectRedis(redis.url);
+    const configDir = await configDirWith(
+      'quotas:\n  user: { day: 1000 }\n  team: { month: 5000 }',
+    );
+    const env = {
+      REDIS_URL: redis.url,
+      GATHER_BASE_URL: fake.baseUrl,
+      AUTH_LOCAL_USERS_FILE: await writeUsersFile([RED]),
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
+      SESSION_SECRET: secret,
+    };
+    a = await startTestApp(env, configDir);
+    b = await startTestApp(env, configDir);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    admin.destroy();
+    await redis.stop();
+  });
+
+  it('counts the rate limit and both quotas in the round trip of the session read', async () => {
+    const cookie = await signIn(a, RED.username, RED.password);
+    expect((await proxied(b, cookie)).status).toBe(200);
+    await expectOneRoundTripPerCall(admin, () => proxied(b, cookie));
+    const res = await spaRequest(a, '/auth/usage', { cookie });
+    const usage = (await res.json()) as { quotas: { name: string; remaining: number }[] };
+    expect(usage.quotas.map((q) => [q.name, q.remaining])).toEqual(
+      expect.arrayContaining([
+        ['user-day', 1000 - 6],
+        ['team-month', 5000 - 6],
+      ]),
+    );
+    // Every counter of the call on the team's hash slot: one script, even on a Cluster.
+    const keys = [...(await admin.keys('gbff:rl:*:user:*')), ...(await admin.keys('gbff:q:*'))];
+    expect(keys).toHaveLength(3);
+    const tags = new Set(keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]));
+    expect([...tags]).toEqual([expect.stringMatching(/^t:[\w-]+$/)]);
   });
 });
