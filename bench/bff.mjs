@@ -2,7 +2,7 @@
 // its own process, configured only through the environment, its JSON request log (one line per
 // request) going to a file.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import argon2 from 'argon2';
 import { freePort } from '../src/http/free-port.ts';
@@ -14,12 +14,14 @@ export const SPA_HEADERS = { origin: PUBLIC_URL, 'x-csrf': '1' };
 
 const ROOT = join(import.meta.dirname, '..');
 
-/** A users file with one argon2id user, and that user's credentials. */
+/** A users file with one argon2id user in a team, and that user's credentials. */
 export async function writeUsers(dir) {
   const user = { username: 'bench', password: randomBytes(12).toString('base64url') };
   const passwordHash = await argon2.hash(user.password, { type: argon2.argon2id });
   const file = join(dir, 'users.json');
-  const users = [{ username: user.username, passwordHash, name: 'Bench', email: 'b@example.com' }];
+  const users = [
+    { username: user.username, passwordHash, name: 'Bench', email: 'b@example.com', team: 'red' },
+  ];
   writeFileSync(file, JSON.stringify({ users }), { mode: 0o600 });
   return { file, ...user };
 }
@@ -37,6 +39,19 @@ export function nodeFlags() {
 }
 
 /**
+ * The repository's config/ with one environment more, `bench`: a user and a team quota that
+ * never refuse, so every call counts in both as it would in production.
+ */
+function writeConfig(dir) {
+  const config = join(dir, 'config');
+  mkdirSync(config, { recursive: true });
+  copyFileSync(join(ROOT, 'config', 'default.yaml'), join(config, 'default.yaml'));
+  const quotas = 'quotas:\n  user: { day: 1000000000 }\n  team: { month: 1000000000 }\n';
+  writeFileSync(join(config, 'bench.yaml'), quotas);
+  return dir;
+}
+
+/**
  * Starts `dist/main.js`; resolves once /readyz says the key and the stores are ready. With
  * `otlpEndpoint`, it exports its spans there; `nodeArgs` go after the start command's flags.
  */
@@ -49,7 +64,7 @@ export async function startBff(
   const env = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
-    APP_ENV: 'development',
+    APP_ENV: 'bench',
     HOST: '127.0.0.1',
     PORT: String(port),
     PUBLIC_URL,
@@ -72,7 +87,8 @@ export async function startBff(
     [...nodeFlags(), ...nodeArgs, join(ROOT, 'dist', 'main.js')],
     {
       env,
-      cwd: ROOT,
+      // config/ is read from the working directory.
+      cwd: writeConfig(dir),
       logFile: join(dir, `${name}.log`),
     },
   );
