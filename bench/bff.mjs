@@ -53,12 +53,13 @@ function writeConfig(dir) {
 
 /**
  * Starts `dist/main.js`; resolves once /readyz says the key and the stores are ready. With
- * `otlpEndpoint`, it exports its spans there; `nodeArgs` go after the start command's flags.
+ * `otlpEndpoint`, it exports its spans there; `nodeArgs` go after the start command's flags;
+ * `root` is another checkout whose build to run instead (BENCH_BEFORE).
  */
 export async function startBff(
   name,
   dir,
-  { gatherBaseUrl, apiKey, usersFile, redisUrl, otlpEndpoint, nodeArgs = [] },
+  { gatherBaseUrl, apiKey, usersFile, redisUrl, otlpEndpoint, nodeArgs = [], root = ROOT },
 ) {
   const port = await freePort();
   const env = {
@@ -84,7 +85,7 @@ export async function startBff(
   const proc = start(
     name,
     process.execPath,
-    [...nodeFlags(), ...nodeArgs, join(ROOT, 'dist', 'main.js')],
+    [...nodeFlags(), ...nodeArgs, join(root, 'dist', 'main.js')],
     {
       env,
       // config/ is read from the working directory.

@@ -283,6 +283,14 @@ function infoLines(runs, summary) {
     times,
     'what exporting a span pair per request costs',
   );
+  for (const store of ['memory', 'redis']) {
+    add(
+      `c=32 CPU/req, bff-${store} / before-${store}`,
+      paired(runs, [`bff-${store}`, 32], [`before-${store}`, 32], cpuRatio),
+      times,
+      "this build over BENCH_BEFORE's (< 1: cheaper now)",
+    );
+  }
   add(
     'c=32 CPU/req, bff-memory / engine',
     paired(runs, ['bff-memory', 32], ['engine', 32], cpuRatio),

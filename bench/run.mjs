@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { freePort } from '../src/http/free-port.ts';
 import { SPA_HEADERS, signIn, startBff, writeUsers } from './bff.mjs';
 import { QUESTIONS, startGather } from './gather-stand-in.mjs';
@@ -46,6 +46,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 5));
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (QUICK ? 1 : 5));
 const STRICT = process.env.BENCH_STRICT === '1';
 const OTLP = process.env.BENCH_OTLP === '1';
+/** Another checkout, built, whose BFF runs beside this one (before/after a change, one run). */
+const BEFORE = process.env.BENCH_BEFORE ? resolve(process.env.BENCH_BEFORE) : undefined;
 const CONCURRENCY = [1, 32];
 const CALL = '/api/gather/questions?limit=10';
 
@@ -126,12 +128,19 @@ async function startTargets() {
     otlpSink = await startOtlpSink();
     await add('bff-otlp', () => bff('bff-otlp', { otlpEndpoint: otlpSink.url }));
   }
+  if (BEFORE) await add('before-memory', () => bff('before-memory', { root: BEFORE }));
   if (redisInstalled()) {
     const redis = await startRedis(dir);
     await add('bff-redis', async () => ({
       ...(await bff('bff-redis', { redisUrl: redis.url })),
       redis,
     }));
+    if (BEFORE) {
+      await add('before-redis', async () => ({
+        ...(await bff('before-redis', { redisUrl: redis.url, root: BEFORE })),
+        redis,
+      }));
+    }
   } else {
     console.log('redis-server not found: bff-redis skipped');
   }
@@ -196,8 +205,8 @@ const progress = (round, c, t, r) =>
   );
 
 /**
- * Warm-up, then the rounds. Returns every measured run by `target@c`, Redis's counters per
- * concurrency, requests sent per target (warm-up included) and the warm-up's failures.
+ * Warm-up, then the rounds. Returns every measured run by `target@c`, Redis's counters by
+ * `target@c`, requests sent per target (warm-up included) and the warm-up's failures.
  */
 async function measure(generator, targets) {
   const live = () => targets.filter((t) => !failed.has(t.name));
@@ -212,7 +221,8 @@ async function measure(generator, targets) {
     }
   }
   const runs = new Map();
-  const redisUse = new Map(CONCURRENCY.map((c) => [c, { commands: {}, reads: 0, calls: 0 }]));
+  /** `target@c` → its Redis use, for each target on Redis. */
+  const redisUse = new Map();
   for (let round = 0; round < ROUNDS; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const c of CONCURRENCY) {
@@ -220,7 +230,11 @@ async function measure(generator, targets) {
         const before = t.redis && (await redisCounters(t.redis));
         const r = await loadRun(generator, t, c, SECONDS);
         if (!r) continue;
-        if (t.redis) addDelta(redisUse.get(c), before, await redisCounters(t.redis), r.requests);
+        if (t.redis) {
+          const key = `${t.name}@${c}`;
+          if (!redisUse.has(key)) redisUse.set(key, { commands: {}, reads: 0, calls: 0 });
+          addDelta(redisUse.get(key), before, await redisCounters(t.redis), r.requests);
+        }
         sent.set(t.name, sent.get(t.name) + r.requests);
         runs.set(`${t.name}@${c}`, [...(runs.get(`${t.name}@${c}`) ?? []), r]);
         progress(round + 1, c, t, r);
@@ -248,8 +262,8 @@ function report(generator, targets, { runs, redisUse, sent, warmupFailures }) {
     const perRequest = (lines / sent.get(t.name)).toFixed(3);
     console.log(`${t.name} log file: ${lines} lines, ${perRequest} per load request`);
   }
-  for (const [c, use] of redisUse) {
-    if (use.calls > 0) console.log(`bff-redis c=${c}: ${describeUse(use)}`);
+  for (const [key, use] of redisUse) {
+    if (use.calls > 0) console.log(`${key.replace('@', ' c=')}: ${describeUse(use)}`);
   }
 }
 
