@@ -99,23 +99,6 @@ describe('RedisRateLimitStore on a Redis of its own', () => {
       isBlocked: false,
     });
   });
-});
-
-describe('RedisRateLimitStore with caps', () => {
-  let redis: SpawnedRedis;
-  let client: RedisClient;
-  let store: RedisRateLimitStore;
-
-  beforeAll(async () => {
-    redis = await spawnRedis();
-    client = createRedisClient(redis.url, quiet);
-    await client.connect();
-    store = new RedisRateLimitStore(client);
-  });
-  afterAll(async () => {
-    await client.close();
-    await redis.stop();
-  });
 
   describeCallCounting('RedisRateLimitStore', () => store);
 

@@ -94,14 +94,21 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 /** An app on `redis`; replicas share the secret as they would share a deployment's. */
-const startOn = (redis: SpawnedRedis, env: Record<string, string> = {}): Promise<TestApp> =>
-  startTestApp({
-    REDIS_URL: redis.url,
-    GATHER_BASE_URL: fake.baseUrl,
-    AUTH_LOCAL_USERS_FILE: usersFile,
-    RATE_LIMIT_LOGIN_LIMIT: '1000',
-    ...env,
-  });
+const startOn = (
+  redis: SpawnedRedis,
+  env: Record<string, string> = {},
+  configDir?: string,
+): Promise<TestApp> =>
+  startTestApp(
+    {
+      REDIS_URL: redis.url,
+      GATHER_BASE_URL: fake.baseUrl,
+      AUTH_LOCAL_USERS_FILE: usersFile,
+      RATE_LIMIT_LOGIN_LIMIT: '1000',
+      ...env,
+    },
+    configDir,
+  );
 
 describe('two replicas on one Redis', () => {
   const secret = testEnv().SESSION_SECRET as string;
@@ -325,15 +332,9 @@ describe('with a user quota and a team quota on one Redis', () => {
     const configDir = await configDirWith(
       'quotas:\n  user: { day: 1000 }\n  team: { month: 5000 }',
     );
-    const env = {
-      REDIS_URL: redis.url,
-      GATHER_BASE_URL: fake.baseUrl,
-      AUTH_LOCAL_USERS_FILE: await writeUsersFile([RED]),
-      RATE_LIMIT_LOGIN_LIMIT: '1000',
-      SESSION_SECRET: secret,
-    };
-    a = await startTestApp(env, configDir);
-    b = await startTestApp(env, configDir);
+    const env = { AUTH_LOCAL_USERS_FILE: await writeUsersFile([RED]), SESSION_SECRET: secret };
+    a = await startOn(redis, env, configDir);
+    b = await startOn(redis, env, configDir);
   });
   afterAll(async () => {
     await a.close();
