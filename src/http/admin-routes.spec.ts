@@ -19,6 +19,7 @@ describe('AdminRoutes', () => {
       params: ['a/b'],
       route: end,
       allow: 'GET, DELETE',
+      open: false,
     });
     expect(routes.match('GET', '/admin/usage')).toMatchObject({ route: usage, allow: 'GET' });
   });
@@ -29,11 +30,26 @@ describe('AdminRoutes', () => {
       params: ['ada'],
       route: undefined,
       allow: 'GET, DELETE',
+      open: false,
     });
   });
 
   it('does not find an unknown path or a segment that does not decode', () => {
     expect(routes.match('GET', '/admin/users/ada')).toEqual({ found: false });
     expect(routes.match('GET', '/admin/users/%E0%A4%A/sessions')).toEqual({ found: false });
+  });
+
+  it('tells whether the pattern is open, whatever the method asked', () => {
+    const open = new AdminRoutes();
+    const page = { ...route('GET', /^\/admin\/$/), open: true };
+    open.add(page, route('GET', /^\/admin\/keys$/));
+    expect(open.match('POST', '/admin/')).toEqual({
+      found: true,
+      params: [],
+      route: undefined,
+      allow: 'GET',
+      open: true,
+    });
+    expect(open.match('GET', '/admin/keys')).toMatchObject({ found: true, open: false });
   });
 });

@@ -13,9 +13,14 @@ export interface AdminCall {
  * listener checks the bearer token before any handler runs; a handler only answers.
  */
 export interface AdminRoute {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   /** Matched against the whole path, without the query. */
   readonly pattern: RegExp;
+  /**
+   * Served without the bearer token. Only for what holds no data: the operators' page and its
+   * files, whose every call back needs the token (docs/contract.md, "The operators' page").
+   */
+  readonly open?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, call: AdminCall): Promise<void>;
 }
 
@@ -27,6 +32,8 @@ export type AdminMatch =
       readonly params: string[];
       readonly route: AdminRoute | undefined;
       readonly allow: string;
+      /** Whether the pattern's routes are served without the bearer token. */
+      readonly open: boolean;
     };
 
 /**
@@ -65,6 +72,7 @@ export class AdminRoutes {
       params,
       route: same.find((r) => r.method === method),
       allow: same.map((r) => r.method).join(', '),
+      open: first.open === true,
     };
   }
 }

@@ -25,6 +25,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
  * port never exposes it. Port 0 turns it off. Started with the application, closed on shutdown.
  * The admin routes the modules register in `AdminRoutes` are mounted here too, for the same
  * reason, behind one bearer check, and only while ADMIN_TOKEN is set (docs/contract.md, Routes).
+ * Only routes registered as open (the operators' page and its files, no data) skip the check.
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -115,7 +116,9 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     if (this.adminTokenDigest === undefined || !this.admin || this.admin.empty) {
       return sendError(res, id, new BffError('NOT_FOUND'));
     }
-    if (!this.authorised(req.headers.authorization)) {
+    const match = this.admin.match(req.method, path);
+    // The operators' page and its files hold no data; everything else needs the token first.
+    if (!(match.found && match.open) && !this.authorised(req.headers.authorization)) {
       return sendError(
         res,
         id,
@@ -124,7 +127,6 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         }),
       );
     }
-    const match = this.admin.match(req.method, path);
     if (!match.found) return sendError(res, id, new BffError('NOT_FOUND'));
     if (!match.route) {
       return sendError(
