@@ -1,4 +1,5 @@
 import { withDeadline } from '../http/deadline';
+import { BffError } from '../http/error-codes';
 import { REDIS_COMMAND_TIMEOUT_MS, redisTimedOut, type RedisClient } from '../redis/redis-client';
 import {
   sortRows,
@@ -91,8 +92,17 @@ export class RedisUsageStore extends UsageStore {
     return new Map((members ?? []).map((m) => [m.value, m.score]));
   }
 
-  private read<T>(commands: Promise<T>[]): Promise<T[]> {
-    return withDeadline(Promise.all(commands), REDIS_COMMAND_TIMEOUT_MS, redisTimedOut);
+  /**
+   * The replies of `commands`, under the deadline. A store that is down or silent is a 503 with
+   * a message that says which store, not a 500: the operators' page shows it as such, and the
+   * flush already logs the outage (docs/capacity.md, "Usage").
+   */
+  private async read<T>(commands: Promise<T>[]): Promise<T[]> {
+    try {
+      return await withDeadline(Promise.all(commands), REDIS_COMMAND_TIMEOUT_MS, redisTimedOut);
+    } catch {
+      throw new BffError('SERVICE_UNAVAILABLE', 'The usage store is unavailable');
+    }
   }
 
   private key(date: string, by: UsageDimension): string {

@@ -232,4 +232,50 @@ describe('usage', () => {
       );
     });
   });
+
+  describe('a usage store that is down', () => {
+    let redis: SpawnedRedis;
+    let t: TestApp;
+    beforeAll(async () => {
+      redis = await spawnRedis();
+      t = await startTestApp({
+        GATHER_BASE_URL: fake.baseUrl,
+        ADMIN_TOKEN,
+        REDIS_URL: redis.url,
+        METRICS_PORT: String(await freePort()),
+      });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await redis?.stop();
+    });
+
+    const expectUnavailable = async (path: string): Promise<void> => {
+      const res = await admin(t, path);
+      const body = (await res.json()) as Envelope;
+      expect([path, res.status, body.error]).toEqual([
+        path,
+        503,
+        { code: 'SERVICE_UNAVAILABLE', message: 'The usage store is unavailable' },
+      ]);
+      expect(res.headers.get('x-request-id')).toBe(body.meta.requestId);
+    };
+
+    it('GET /admin/usage and /admin/keys answer 503 SERVICE_UNAVAILABLE, silent or stopped', async () => {
+      for (const path of ['/admin/usage?by=user', '/admin/keys']) {
+        expect((await admin(t, path)).status).toBe(200);
+      }
+      // Frozen: commands go out and nothing answers; the deadline ends the wait.
+      redis.pause();
+      try {
+        for (const path of ['/admin/usage?by=team', '/admin/keys']) await expectUnavailable(path);
+      } finally {
+        redis.resume();
+      }
+      await redis.stop();
+      for (const path of ['/admin/usage?by=key', '/admin/keys']) await expectUnavailable(path);
+      // Not a failure of the BFF: nothing is logged as one.
+      expect(t.logs()).not.toContain('admin request failed');
+    });
+  });
 });
