@@ -18,6 +18,7 @@ const FLOORS = [
   'usage',
   'auth',
   'gather',
+  'admin-page',
 ];
 
 const above = (i) => FLOORS.slice(i + 1);

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import type { Writable } from 'node:stream';
+import { AdminPageModule } from './admin-page/admin-page.module';
 import type { AppConfig } from './config/config.schema';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { GatherModule } from './gather/gather.module';
@@ -41,6 +42,7 @@ export class AppModule {
         ObservabilityModule,
         HealthModule,
         GatherModule,
+        AdminPageModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorEnvelopeFilter }],
     };

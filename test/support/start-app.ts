@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig, type Env } from '../../src/config/load-config';
+import { MetricsServer } from '../../src/observability/metrics-server';
 
 /** The key every suite gives the BFF; the leak checks look for exactly this string. */
 export const TEST_KEY = 'qapi_testKEY0123456789abcdefXYZ';
@@ -65,3 +66,7 @@ export async function startTestApp(overrides: Env = {}, configDir = CONFIG_DIR):
     close: () => app.close(),
   };
 }
+
+/** `http://127.0.0.1:<port>` of the app's metrics listener (started with a METRICS_PORT). */
+export const metricsUrl = (t: TestApp): string =>
+  `http://127.0.0.1:${t.app.get(MetricsServer).address()?.port as number}`;
