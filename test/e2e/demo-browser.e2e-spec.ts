@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO_QUESTION_LIMIT, startDemo, type Demo } from '../../src/demo/start-demo';
 import { describeInChromium, launchChromium } from '../support/browser';
+import { leaks, watch } from '../support/browser-watch';
 import { UUID } from '../support/http';
-import { findSecret, secretForms } from '../support/secret-forms';
 
 /** Where the page's teaching state is saved as a PNG when set (the README's screenshot). */
 const SCREENSHOT = process.env.GATHER_BFF_DEMO_SCREENSHOT;
@@ -27,71 +27,6 @@ async function signIn(page: Page, demo: Demo, password = demo.password): Promise
 /** The call log's newest row as its cells' text. */
 async function lastCall(page: Page): Promise<string[]> {
   return page.locator('#calls tr').first().locator('td').allTextContents();
-}
-
-interface Seen {
-  where: string;
-  text: string;
-}
-
-/**
- * Everything a browser context sends, receives or keeps, as text: every request (URL, headers,
- * body), every response (headers and body: pages, scripts, API answers), console messages, and
- * on each snapshot the page's HTML, its storage and every cookie, HttpOnly ones included.
- */
-function watch(context: BrowserContext) {
-  const seen: Seen[] = [];
-  const pending: Promise<unknown>[] = [];
-  context.on('request', (req) => {
-    pending.push(
-      req.allHeaders().then((headers) =>
-        seen.push({
-          where: `request ${req.method()} ${req.url()}`,
-          text: `${req.url()}\n${JSON.stringify(headers)}\n${req.postData() ?? ''}`,
-        }),
-      ),
-    );
-  });
-  context.on('response', (res) => {
-    const where = `response ${res.status()} ${res.request().method()} ${res.url()}`;
-    pending.push(
-      res.allHeaders().then((headers) => seen.push({ where, text: JSON.stringify(headers) })),
-      res.body().then(
-        (body) => seen.push({ where: `${where} body`, text: body.toString('utf8') }),
-        // Redirects and bodiless answers have nothing to read.
-        () => undefined,
-      ),
-    );
-  });
-  context.on('console', (message) => seen.push({ where: 'console', text: message.text() }));
-  return {
-    seen,
-    async snapshot(page: Page, label: string): Promise<void> {
-      seen.push({ where: `${label}: page HTML`, text: await page.content() });
-      const storage = await page.evaluate(() => ({
-        local: JSON.stringify({ ...localStorage }),
-        session: JSON.stringify({ ...sessionStorage }),
-      }));
-      seen.push({ where: `${label}: localStorage`, text: storage.local });
-      seen.push({ where: `${label}: sessionStorage`, text: storage.session });
-      seen.push({ where: `${label}: cookies`, text: JSON.stringify(await context.cookies()) });
-    },
-    /** Waits for every body read so far, including those started while waiting. */
-    async settled(): Promise<Seen[]> {
-      for (let done = 0; done < pending.length;) {
-        const batch = pending.length;
-        await Promise.all(pending.slice(done, batch));
-        done = batch;
-      }
-      return seen;
-    },
-  };
-}
-
-/** Every form of the key found in what was seen, as `where: form`. */
-function leaks(seen: readonly Seen[], key: string): string[] {
-  const forms = secretForms(key);
-  return seen.flatMap(({ where, text }) => findSecret(text, forms).map((f) => `${where}: ${f}`));
 }
 
 describeInChromium('the demo in Chromium', () => {
