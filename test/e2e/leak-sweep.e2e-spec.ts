@@ -12,8 +12,9 @@ import { freePort } from '../../src/http/free-port';
 import { send } from '../support/http';
 import { OidcBrowser, sessionCookieOf, signInWithOidc } from '../support/oidc-browser';
 import { signIn, writeUsersFile } from '../support/session';
-import { SPA_HEADERS } from '../support/spa';
-import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { sidOf, SPA_HEADERS } from '../support/spa';
+import { metricsUrl, startTestApp, TEST_ORIGIN, type TestApp } from '../support/start-app';
+import { until } from '../support/until';
 import { headerLines, requestTarget } from '../fuzz/generators';
 import { MetricsServer } from '../../src/observability/metrics-server';
 
@@ -21,6 +22,7 @@ import { MetricsServer } from '../../src/observability/metrics-server';
 const KEY = 'qapi_LEAKCANARYkey0123456789abcdef';
 const SESSION_SECRET = 'LEAKCANARY-session-secret-0123456789abcdef';
 const PASSWORD = 'LEAKCANARY-password-horse-battery';
+const ADMIN_TOKEN = 'LEAKCANARY-admin-token-0123456789abcdef';
 
 /** The spellings a leak could take: plain, URL-encoded, base64 (also URL-safe) and hex. */
 const spellings = (secret: string): string[] => [
@@ -57,6 +59,8 @@ describe('leak sweep', () => {
   let cookie: string;
   /** Every answer the BFFs sent in this file: status line, headers and body. */
   const seen: string[] = [];
+  /** Those of the metrics listener's admin routes and the operators' page. */
+  const adminSeen: string[] = [];
 
   const record = (text: string): string => {
     seen.push(text);
@@ -92,6 +96,14 @@ describe('leak sweep', () => {
     return record(Buffer.concat(chunks).toString('latin1'));
   };
 
+  const admin = async (path: string, token: string | null = ADMIN_TOKEN, method = 'GET') => {
+    const headers: Record<string, string> =
+      token === null ? {} : { authorization: `Bearer ${token}` };
+    const res = await send(metricsUrl(t), { method, path, headers });
+    adminSeen.push(record(`${res.status} ${JSON.stringify(res.headers)} ${res.text}`));
+    return res;
+  };
+
   const metricsOf = async (app: TestApp): Promise<string> => {
     const port = app.app.get(MetricsServer).address()?.port as number;
     return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -113,6 +125,7 @@ describe('leak sweep', () => {
     t = await startTestApp({
       ...env,
       GATHER_BASE_URL: fake.baseUrl,
+      ADMIN_TOKEN,
       METRICS_PORT: String(await freePort()),
     });
     faulty = await startTestApp({
@@ -217,18 +230,50 @@ describe('leak sweep', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await call(oidc, '/api/gather/questions', { cookie: oidcCookie });
     await call(oidc, '/auth/logout', { cookie: oidcCookie }, 'POST');
+    // The operators' page and its files (no token), and every route it calls, with the token and
+    // with a wrong one, once ada's calls are counted.
+    await until(
+      async () => (await admin('/admin/usage?by=user')).json<{ rows: unknown[] }>().rows.length > 0,
+      10_000,
+      200,
+    );
+    const page = await admin('/admin/', null);
+    const files = [...page.text.matchAll(/"([\w.]+\.[0-9a-f]{12}\.(?:js|css))"/g)];
+    expect(files).toHaveLength(4);
+    for (const [, file] of files) expect((await admin(`/admin/${file}`, null)).status).toBe(200);
+    for (const path of [
+      '/admin/usage?by=user',
+      '/admin/usage?by=team',
+      '/admin/usage?by=key&format=csv',
+      '/admin/keys',
+      '/admin/users/ada/sessions',
+    ]) {
+      expect((await admin(path)).status).toBe(200);
+      expect((await admin(path, `${ADMIN_TOKEN}x`)).status).toBe(401);
+    }
+    expect((await admin('/admin/users/ada/sessions', ADMIN_TOKEN, 'DELETE')).status).toBe(200);
     expect(seen.length).toBeGreaterThan(80);
   }, 120_000);
 
   it('finds none of the secrets in any answer, log line or /metrics', async () => {
     const refreshTokens = idp.issuedTokens.filter((token) => token.split('.').length !== 3);
     expect(refreshTokens.length).toBeGreaterThan(0);
-    const secrets = [KEY, SESSION_SECRET, PASSWORD, IDP_CLIENT_SECRET, ...refreshTokens];
+    const secrets = [
+      KEY,
+      SESSION_SECRET,
+      PASSWORD,
+      ADMIN_TOKEN,
+      IDP_CLIENT_SECRET,
+      ...refreshTokens,
+    ];
     expectNoLeak('an answer', seen.join('\n'), secrets);
     // One sink for every app of this file.
     expect(t.logs().length).toBeGreaterThan(0);
     expectNoLeak('a log line', t.logs(), secrets);
     for (const app of [t, faulty, oidc]) expectNoLeak('/metrics', await metricsOf(app), secrets);
+    // The admin routes name a session by an opaque handle, never by the cookie's id.
+    expect(adminSeen.length).toBeGreaterThan(15);
+    expectNoLeak('an admin answer', adminSeen.join('\n'), [sidOf(cookie), cookie]);
   });
 
   it('would find them: the sweep sees a secret planted where it looks', () => {
