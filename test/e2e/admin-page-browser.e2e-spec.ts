@@ -29,6 +29,7 @@ const RECOVERS_WITHIN_MS = 30_000;
 const REFUSED = 'The admin token was refused (wrong, or rotated): enter it again.';
 const USAGE_DOWN = 'The usage store is unavailable; these figures come back when it answers.';
 const SESSIONS_DOWN = 'The session store is unavailable; try again when it answers.';
+const OFF = 'This BFF no longer serves the admin routes (is ADMIN_TOKEN still set?).';
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 
@@ -114,7 +115,7 @@ describeInChromium("the operators' page in Chromium", () => {
   let configDir: string;
   let usersFile: string;
 
-  const start = (token: string) =>
+  const start = (token: string | undefined) =>
     startTestApp(
       {
         ...env,
@@ -296,7 +297,7 @@ describeInChromium("the operators' page in Chromium", () => {
     expect(next.json<Envelope>().error.code).toBe('UNAUTHORIZED');
   }, 30_000);
 
-  it('says the BFF did not answer while it restarts, then that a rotated token is refused', async () => {
+  it('says the BFF did not answer while it restarts, that the admin routes are off, then that a rotated token is refused', async () => {
     await app.close();
     await page.click('#refresh');
     await page
@@ -305,10 +306,17 @@ describeInChromium("the operators' page in Chromium", () => {
     await untilState(page, 'org-panel', 'The BFF did not answer.');
     expect(await page.isVisible('#retry')).toBe(true);
 
-    app = await start(ROTATED_TOKEN);
+    // Back without ADMIN_TOKEN: the page says what that means.
+    app = await start(undefined);
     await page
-      .locator('#notice', { hasText: REFUSED })
+      .locator('#notice-text', { hasText: OFF })
       .waitFor({ state: 'visible', timeout: RECOVERS_WITHIN_MS });
+    await untilState(page, 'keys-panel', OFF);
+
+    await app.close();
+    app = await start(ROTATED_TOKEN);
+    await page.click('#retry');
+    await page.locator('#notice', { hasText: REFUSED }).waitFor({ state: 'visible' });
     expect(await page.isVisible('#sign-in')).toBe(true);
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     // Nothing shown with the old token stays on the page.
