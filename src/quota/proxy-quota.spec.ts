@@ -15,6 +15,9 @@ class DownStore extends MemoryRateLimitStore {
   override countCall(): Promise<CallTally> {
     return Promise.reject(new Error('Redis did not answer within 1000 ms'));
   }
+  override readCaps(): Promise<number[]> {
+    return Promise.reject(new Error('Redis did not answer within 1000 ms'));
+  }
 }
 
 /** The proxied path's count with quotas riding in it, on `store`. */
@@ -106,6 +109,15 @@ describe('quotas riding in the rate limit', () => {
     );
     const err = await refusal(limits.count({}, ADA, 'GET', '/v1/x'));
     expect(err.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it("with the store down, a user's quota state is a 503 that names the store", async () => {
+    const { quota } = counting(new DownStore(100), { user: { day: 5 } });
+    const err = await refusal(quota.state(ADA.principal, ADA.team));
+    expect([err.code, err.message]).toEqual([
+      'SERVICE_UNAVAILABLE',
+      'The quota store is unavailable',
+    ]);
   });
 
   it('with the store down and RATE_LIMIT_REDIS_FAILURE=open: the call passes uncounted', async () => {

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import type { AppConfig } from '../config/config.schema';
 import type { QuotasConfig } from '../config/quotas';
+import { BffError } from '../http/error-codes';
 import { CountRider, type Ride } from '../rate-limit/count-rider';
 import { counterKey, slotOf } from '../rate-limit/rate-limit-report';
 import { RateLimitStore, type CapCount, type CapsTally } from '../rate-limit/rate-limit.store';
@@ -58,12 +59,20 @@ export class ProxyQuota extends CountRider {
     };
   }
 
-  /** The quotas of `principal` and how much of each is used (GET /auth/usage). */
+  /**
+   * The quotas of `principal` and how much of each is used (GET /auth/usage); a store that does
+   * not answer is a 503 that names it, like the usage store's.
+   */
   async state(principal: Principal, team: string | undefined): Promise<QuotaUse[]> {
     const quotas = quotasFor(this.config, principal, team, new Date());
     if (quotas.length === 0) return [];
     const slot = slotOf(principal, team);
-    const used = await this.store.readCaps(quotas.map((quota) => capOf(quota, slot).key));
+    let used: number[];
+    try {
+      used = await this.store.readCaps(quotas.map((quota) => capOf(quota, slot).key));
+    } catch {
+      throw new BffError('SERVICE_UNAVAILABLE', 'The quota store is unavailable');
+    }
     return quotas.map((quota, i) => ({ quota, used: used[i]! }));
   }
 
