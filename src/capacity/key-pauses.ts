@@ -77,6 +77,7 @@ export class KeyPauses implements OnApplicationBootstrap, OnApplicationShutdown 
     if (redis && topology && topology.kind !== 'cluster') {
       this.subscriber = createRedisClient(topology, new Logger('RedisPauses'));
     }
+    metrics.readPausesFrom(() => this.secondsLeft());
   }
 
   onApplicationBootstrap(): void {
@@ -136,6 +137,15 @@ export class KeyPauses implements OnApplicationBootstrap, OnApplicationShutdown 
   pausedUntil(fingerprint: string): number | undefined {
     const pause = this.paused.get(fingerprint);
     return pause && pause.until > Date.now() ? pause.until : undefined;
+  }
+
+  /** Every held key with the seconds left of its pause, 0 when not paused (read at scrape time). */
+  private secondsLeft(): [string, number][] {
+    const now = Date.now();
+    return this.keys.fingerprints().map((fingerprint) => {
+      const until = this.paused.get(fingerprint)?.until ?? now;
+      return [fingerprint, Math.max(0, (until - now) / 1000)];
+    });
   }
 
   /** Gather asked to wait on an answer to a call made with the key of `fingerprint`. */

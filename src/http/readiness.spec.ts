@@ -20,6 +20,13 @@ describe('Readiness', () => {
     expect(await readiness.failing()).toEqual([]);
   });
 
+  it('names every registered check, in registration order', () => {
+    const readiness = new Readiness();
+    readiness.register('gather-key', () => Promise.resolve());
+    readiness.register('session-store', () => Promise.reject(new Error('down')));
+    expect(readiness.names()).toEqual(['gather-key', 'session-store']);
+  });
+
   it('names every failing check, in registration order, whether it rejects or throws', async () => {
     const readiness = new Readiness();
     readiness.register('session-store', () => Promise.reject(new Error('ECONNREFUSED 10.0.0.7')));

@@ -31,6 +31,11 @@ export class Readiness implements BeforeApplicationShutdown {
     this.checks.set(name, check);
   }
 
+  /** The names of every registered check, in registration order. */
+  names(): string[] {
+    return [...this.checks.keys()];
+  }
+
   /** The names of the checks that fail now, in registration order; empty when ready. */
   async failing(): Promise<string[]> {
     const entries = [...this.checks];

@@ -401,7 +401,7 @@ describe('GatherKeys', () => {
     it('re-reads file and secret-manager keys every GATHER_API_KEY_REFRESH_SECONDS, not env keys', async () => {
       const main = new FakeSource('GATHER_API_KEY_FILE', MAIN);
       const team = new FakeSource('gather.teamKeys.team-a', TEAM_A, false);
-      const { keys } = build({
+      const { keys, metrics } = build({
         env: { GATHER_API_KEY_REFRESH_SECONDS: '60' },
         teams: ['team-a'],
         sources: [main, team],
@@ -415,6 +415,14 @@ describe('GatherKeys', () => {
       await jest.advanceTimersByTimeAsync(60_000);
       expect([main.reads, team.reads]).toEqual([3, 1]);
       expect(logs.map((l) => l.args[1])).toContain('audit: key.rotated');
+      // Two re-reads, one of them a rotation; every key held has its counters from the start.
+      const text = await metrics.text();
+      expect(text).toContain('gather_key_reloads_total{source="GATHER_API_KEY_FILE"} 2');
+      expect(text).toContain('gather_key_rotations_total{source="GATHER_API_KEY_FILE"} 1');
+      expect(text).toContain('gather_key_reloads_total{source="gather.teamKeys.team-a"} 0');
+      for (const key of [MAIN, MAIN_2, TEAM_A]) {
+        expect(text).toContain(`gather_upstream_throttled_total{key="${fingerprint(key)}"} 0`);
+      }
       await keys.onModuleDestroy();
     });
 

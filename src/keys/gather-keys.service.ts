@@ -199,7 +199,10 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
           'Gather key reload failed; keeping the last good key',
         );
         this.metrics.keyReloadFailed(slot.source.name);
-      } else if (slot.current !== previous) {
+        return;
+      }
+      this.metrics.keyReloaded(slot.source.name, slot.current !== previous);
+      if (slot.current !== previous) {
         audit('key.rotated', {
           key: slot.current?.fingerprint,
           previousKey: previous?.fingerprint,
@@ -240,6 +243,7 @@ export class GatherKeys implements OnModuleInit, OnModuleDestroy {
       this.issuedBy.set(key, slot);
       slot.current = key;
       slot.loadedAt = new Date();
+      this.metrics.keyLoaded(key.fingerprint, slot.source.name);
     }
     return undefined;
   }

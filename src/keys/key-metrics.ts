@@ -3,6 +3,12 @@
  * provides it with its `Metrics` (docs/architecture.md, "Floors").
  */
 export abstract class KeyMetrics {
-  /** A reload from `source` (a key source's name) failed. */
+  /** A key of this fingerprint was loaded from `source` (a key source's name), at start or later. */
+  abstract keyLoaded(fingerprint: string, source: string): void;
+
+  /** A reload from `source` succeeded; `rotated`: it found a new key. */
+  abstract keyReloaded(source: string, rotated: boolean): void;
+
+  /** A reload from `source` failed. */
   abstract keyReloadFailed(source: string): void;
 }

@@ -10,11 +10,12 @@ import { KeyMetrics } from '../keys/key-metrics';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { Metrics } from './metrics.service';
 import { MetricsServer } from './metrics-server';
+import { ReadinessMetrics } from './readiness-metrics';
 import { Readiness } from '../http/readiness';
 
 /**
- * Owns metrics (the registry, the HTTP request histogram, the private `/metrics` listener, which
- * mounts the admin routes) and provides the readiness and admin route registries of http/.
+ * Owns metrics (the registry, the HTTP request histogram, the readiness and Redis gauges, the
+ * private `/metrics` listener, which mounts the admin routes) and provides the readiness and admin route registries of http/.
  * Global, so any module can count, register a readiness check or an admin route without
  * importing it. It imports no feature module's providers, only the narrow counting interfaces
  * those modules own (`KeyMetrics`): the arrows point down (docs/architecture.md, "Floors").
@@ -26,6 +27,7 @@ import { Readiness } from '../http/readiness';
     { provide: KeyMetrics, useExisting: Metrics },
     MetricsServer,
     Readiness,
+    ReadinessMetrics,
     AdminRoutes,
     HttpMetricsMiddleware,
   ],

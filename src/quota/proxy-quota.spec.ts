@@ -4,6 +4,7 @@ import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import type { AppConfig } from '../config/config.schema';
 import { quotasSchema } from '../config/quotas';
 import { BffError } from '../http/error-codes';
+import { Metrics } from '../observability/metrics.service';
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store';
 import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
 import type { CallTally } from '../rate-limit/rate-limit.store';
@@ -25,7 +26,7 @@ function counting(
   store: MemoryRateLimitStore,
   quotas: unknown,
   rateLimit: Partial<AppConfig['rateLimit']> = {},
-): { limits: ProxyRateLimit; quota: ProxyQuota } {
+): { limits: ProxyRateLimit; quota: ProxyQuota; metrics: Metrics } {
   const values: Partial<AppConfig> = {
     quotas: quotasSchema.parse(quotas),
     rateLimit: {
@@ -41,9 +42,10 @@ function counting(
   const config = {
     get: (name: keyof AppConfig) => values[name],
   } as unknown as ConfigService<AppConfig, true>;
-  const quota = new ProxyQuota(config, store);
+  const metrics = new Metrics();
+  const quota = new ProxyQuota(config, store, metrics);
   const limits = new ProxyRateLimit(config, store, new StoreFailurePolicy(config), quota);
-  return { limits, quota };
+  return { limits, quota, metrics };
 }
 
 const ADA = { principal: 'local:ada', team: 'red' } as const;
@@ -60,7 +62,10 @@ async function refusal(counted: Promise<unknown>): Promise<BffError> {
 describe('quotas riding in the rate limit', () => {
   it('counts each quota once per call and refuses past it with QUOTA_EXCEEDED', async () => {
     const store = new MemoryRateLimitStore(100);
-    const { limits, quota } = counting(store, { user: { day: 2 }, team: { month: 10 } });
+    const { limits, quota, metrics } = counting(store, {
+      user: { day: 2 },
+      team: { month: 10 },
+    });
     const into: RateLimitItems = {};
     await limits.count(into, ADA, 'GET', '/v1/x');
     expect(into.rateLimits?.map((i) => [i.policy.name, i.r])).toEqual([
@@ -73,6 +78,16 @@ describe('quotas riding in the rate limit', () => {
     expect(err.code).toBe('QUOTA_EXCEEDED');
     expect(err.details).toMatchObject({ quota: 'user-day', limit: 2 });
     expect((await quota.state(ADA.principal, ADA.team)).map((u) => u.used)).toEqual([2, 2]);
+    // Counted at the refusal, by the quota used up.
+    const text = await metrics.text();
+    expect(text).toContain('bff_quota_refusals_total{quota="user-day"} 1');
+    expect(text).toContain('bff_quota_refusals_total{quota="team-month"} 0');
+    expect(
+      (await quota.teamMonthUses(['red', 'blue'])).map((u) => [u.quota.owner, u.used]),
+    ).toEqual([
+      ['red', 2],
+      ['blue', 0],
+    ]);
   });
 
   it('spends no quota on a call the rate limit refuses', async () => {

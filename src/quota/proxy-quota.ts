@@ -4,13 +4,23 @@ import type { RateLimitItems } from '../capacity/rate-limit-fields';
 import type { AppConfig } from '../config/config.schema';
 import type { QuotasConfig } from '../config/quotas';
 import { BffError } from '../http/error-codes';
+import { Metrics } from '../observability/metrics.service';
 import { CountRider, type Ride } from '../rate-limit/count-rider';
 import { counterKey, slotOf } from '../rate-limit/rate-limit-report';
 import { RateLimitStore, type CapCount, type CapsTally } from '../rate-limit/rate-limit.store';
 import type { Principal } from '../session/principal';
 import { quotaExceeded } from './quota-exceeded';
 import { addQuotaItems } from './quota-items';
-import { hasQuotas, quotasFor, type AppliedQuota, type QuotaUse } from './quota-plan';
+import {
+  hasQuotas,
+  quotasFor,
+  teamMonthQuota,
+  type AppliedQuota,
+  type QuotaUse,
+} from './quota-plan';
+
+/** Any principal: with a team, slotOf gives the team's slot whoever the member is. */
+const ANY_MEMBER: Principal = 'local:';
 
 /** The counter of `quota`, on the slot of the call it counts (docs/capacity.md, "At scale"). */
 function capOf(quota: AppliedQuota, slot: string): CapCount {
@@ -36,6 +46,7 @@ export class ProxyQuota extends CountRider {
   constructor(
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(RateLimitStore) private readonly store: RateLimitStore,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {
     super();
     this.config = config.get('quotas', { infer: true });
@@ -54,7 +65,10 @@ export class ProxyQuota extends CountRider {
         const { refusedAt } = tally;
         const uses = quotas.map((quota, i): QuotaUse => ({ quota, used: tally.used[i]! }));
         addQuotaItems(into, refusedAt === undefined ? uses : [uses[refusedAt]!], now);
-        if (refusedAt !== undefined) throw quotaExceeded(quotas[refusedAt]!, now);
+        if (refusedAt !== undefined) {
+          this.metrics.quotaRefused(quotas[refusedAt]!.name);
+          throw quotaExceeded(quotas[refusedAt]!, now);
+        }
       },
     };
   }
@@ -73,6 +87,20 @@ export class ProxyQuota extends CountRider {
     } catch {
       throw new BffError('SERVICE_UNAVAILABLE', 'The quota store is unavailable');
     }
+    return quotas.map((quota, i) => ({ quota, used: used[i]! }));
+  }
+
+  /**
+   * How much of each team's monthly quota is used (the metrics' team gauge,
+   * usage/team-quota-metrics.ts); teams without a monthly quota are left out.
+   */
+  async teamMonthUses(teams: readonly string[]): Promise<QuotaUse[]> {
+    const now = new Date();
+    const quotas = teams.flatMap((team) => teamMonthQuota(this.config, team, now) ?? []);
+    if (quotas.length === 0) return [];
+    // A team's counters are on the team's slot, whichever member's call counted them.
+    const keys = quotas.map((quota) => capOf(quota, slotOf(ANY_MEMBER, quota.owner)).key);
+    const used = await this.store.readCaps(keys);
     return quotas.map((quota, i) => ({ quota, used: used[i]! }));
   }
 

@@ -1,5 +1,5 @@
 import { quotasSchema } from '../config/quotas';
-import { hasQuotas, quotasFor } from './quota-plan';
+import { hasQuotas, quotasFor, teamMonthQuota } from './quota-plan';
 
 const NOW = new Date('2026-12-07T10:00:00Z');
 const summary = (config: unknown, principal: `local:${string}` | `oidc:${string}`, team?: string) =>
@@ -49,5 +49,27 @@ describe('quotasFor', () => {
     expect(summary({}, 'local:ada', 'red')).toEqual([]);
     expect(hasQuotas(quotasSchema.parse({}))).toBe(false);
     expect(hasQuotas(quotasSchema.parse({ teams: { red: { day: 0 } } }))).toBe(true);
+  });
+});
+
+describe('teamMonthQuota', () => {
+  const month = (config: unknown, team: string) => {
+    const quota = teamMonthQuota(quotasSchema.parse(config), team, NOW);
+    return quota && [quota.name, quota.owner, quota.limit, quota.period.id];
+  };
+
+  it("is the team's own monthly quota, else the team default's, else none", () => {
+    const config = { team: { month: 1000 }, teams: { red: { month: 7 }, blue: { day: 3 } } };
+    expect(month(config, 'red')).toEqual(['team-month', 'red', 7, '2026-12-01']);
+    expect(month(config, 'blue')).toEqual(['team-month', 'blue', 1000, '2026-12-01']);
+    expect(month(config, 'constructor')).toEqual(['team-month', 'constructor', 1000, '2026-12-01']);
+    expect(month({ teams: { red: { month: 7 } } }, 'blue')).toBeUndefined();
+    expect(month({ team: { day: 5 }, monthStartDay: 10 }, 'red')).toBeUndefined();
+    expect(month({ team: { month: 5 }, monthStartDay: 10 }, 'red')).toEqual([
+      'team-month',
+      'red',
+      5,
+      '2026-11-10',
+    ]);
   });
 });

@@ -60,6 +60,23 @@ export function quotasFor(
   return applied;
 }
 
+/** The monthly quota of `team` at `now`: its own entry under `teams`, else the team default. */
+export function teamMonthQuota(
+  config: QuotasConfig,
+  team: string,
+  now: Date,
+): AppliedQuota | undefined {
+  const month = { ...config.team, ...config.teams[team] }.month;
+  if (month === undefined) return undefined;
+  return {
+    name: 'team-month',
+    scope: 'team',
+    owner: team,
+    limit: month,
+    period: periodOf('month', now, config.monthStartDay),
+  };
+}
+
 /** Whether any quota is configured at all: without one the proxied path skips the check. */
 export function hasQuotas(config: QuotasConfig): boolean {
   const any = (p: QuotaPeriods): boolean => p.day !== undefined || p.month !== undefined;

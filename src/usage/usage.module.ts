@@ -8,6 +8,7 @@ import type { RedisClient } from '../redis/redis-client';
 import { AdminUsageRoutes } from './admin-usage.routes';
 import { MemoryUsageStore } from './memory-usage.store';
 import { RedisUsageStore } from './redis-usage.store';
+import { TeamQuotaMetrics } from './team-quota-metrics';
 import { UsageController } from './usage.controller';
 import { UsageRecorder } from './usage-recorder';
 import { UsageReport } from './usage-report';
@@ -15,8 +16,8 @@ import { UsageStore } from './usage.store';
 
 /**
  * Usage per day, user, team and key (docs/capacity.md, "Usage"): the recorder the proxied path
- * reports to, its store (Redis when configured, memory otherwise), GET /auth/usage, and the
- * admin routes the metrics listener serves.
+ * reports to, its store (Redis when configured, memory otherwise), GET /auth/usage, the admin
+ * routes the metrics listener serves, and the team quota gauge, which finds its teams here.
  */
 @Global()
 @Module({
@@ -39,6 +40,7 @@ import { UsageStore } from './usage.store';
     UsageRecorder,
     UsageReport,
     AdminUsageRoutes,
+    TeamQuotaMetrics,
   ],
   exports: [UsageRecorder],
 })

@@ -122,8 +122,17 @@ describe('keys on the wire', () => {
       expect(text).toContain(
         `gather_upstream_rejections_total{key="${fingerprint(oldKey)}",status="401"} 1`,
       );
-      expect(text).toContain(`gather_upstream_requests_total{key="${fingerprint(oldKey)}"} 1`);
-      expect(text).toContain(`gather_upstream_requests_total{key="${fingerprint(accepted)}"} 1`);
+      expect(text).toContain(
+        `gather_upstream_requests_total{key="${fingerprint(oldKey)}",status="401"} 1`,
+      );
+      expect(text).toContain(
+        `gather_upstream_requests_total{key="${fingerprint(accepted)}",status="200"} 1`,
+      );
+      // The reload that found the new key, and the key's counters from its first read.
+      expect(text).toContain('gather_key_rotations_total{source="GATHER_API_KEY_FILE"} 1');
+      expect(text).toContain(
+        `gather_upstream_rejections_total{key="${fingerprint(accepted)}",status="401"} 0`,
+      );
       expect(text).not.toContain(oldKey);
       expect(text).not.toContain(accepted);
     });
