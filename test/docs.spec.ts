@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Metrics } from '../src/observability/metrics.service';
 import {
   variablesTheConfigurationReads,
   variablesTheSourceNames,
@@ -47,5 +48,24 @@ describe('docs/README.md', () => {
       expect(existsSync(join(ROOT, 'docs', target as string))).toBe(true);
       expect(text).not.toMatch(/to come/i);
     }
+  });
+});
+
+describe('docs/operations.md', () => {
+  const page = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
+  const section = page.slice(page.indexOf('\n## Metrics\n'), page.indexOf('\n## Dashboard\n'));
+  const listed = new Set(
+    [...section.matchAll(/`((?:bff|gather|http|process|nodejs)_[a-z0-9_]+)`/g)].map((m) => m[1]),
+  );
+
+  it('lists every metric /metrics serves, and none it does not', async () => {
+    // Every reader set, as in the application with Redis: the gauges that depend on one appear.
+    const metrics = new Metrics();
+    metrics.readReadinessFrom(() => Promise.resolve({ ready: true, checks: [] }));
+    metrics.readRedisFrom(() => Promise.resolve(true));
+    const served = [...(await metrics.text()).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(served.length).toBeGreaterThan(40);
+    expect(served.filter((name) => !listed.has(name))).toEqual([]);
+    expect([...listed].filter((name) => !served.includes(name))).toEqual([]);
   });
 });
