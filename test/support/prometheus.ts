@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/http/free-port';
 import { isRecord } from '../../src/http/is-record';
-import { describeWithTool, type RequiredTool } from './required-tool';
+import { describeWithTool, toolPlan, type RequiredTool, type ToolPlan } from './required-tool';
 import { tempDir } from './temp-dir';
 import { until } from './until';
 
@@ -21,6 +21,14 @@ const PROMETHEUS: RequiredTool = {
 
 const runs = (program: string): boolean =>
   spawnSync(program, ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** Whether the Prometheus suites run, are skipped, or fail for want of prometheus or promtool. */
+export function prometheusPlan(
+  env: Readonly<Record<string, string | undefined>>,
+  present: boolean,
+): ToolPlan {
+  return toolPlan(PROMETHEUS, env, present);
+}
 
 /** `describe` for suites that run promtool or a Prometheus server (docs/operations.md). */
 export function describeWithPrometheus(name: string, suite: () => void): void {
