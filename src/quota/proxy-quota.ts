@@ -6,7 +6,7 @@ import type { QuotasConfig } from '../config/quotas';
 import { BffError } from '../http/error-codes';
 import { Metrics } from '../observability/metrics.service';
 import { CountRider, type Ride } from '../rate-limit/count-rider';
-import { counterKey, slotOf } from '../rate-limit/rate-limit-report';
+import { counterKey, slotOf, teamSlot } from '../rate-limit/rate-limit-report';
 import { RateLimitStore, type CapCount, type CapsTally } from '../rate-limit/rate-limit.store';
 import type { Principal } from '../session/principal';
 import { quotaExceeded } from './quota-exceeded';
@@ -18,9 +18,6 @@ import {
   type AppliedQuota,
   type QuotaUse,
 } from './quota-plan';
-
-/** Any principal: with a team, slotOf gives the team's slot whoever the member is. */
-const ANY_MEMBER: Principal = 'local:';
 
 /** The counter of `quota`, on the slot of the call it counts (docs/capacity.md, "At scale"). */
 function capOf(quota: AppliedQuota, slot: string): CapCount {
@@ -99,7 +96,7 @@ export class ProxyQuota extends CountRider {
     const quotas = teams.flatMap((team) => teamMonthQuota(this.config, team, now) ?? []);
     if (quotas.length === 0) return [];
     // A team's counters are on the team's slot, whichever member's call counted them.
-    const keys = quotas.map((quota) => capOf(quota, slotOf(ANY_MEMBER, quota.owner)).key);
+    const keys = quotas.map((quota) => capOf(quota, teamSlot(quota.owner)).key);
     const used = await this.store.readCaps(keys);
     return quotas.map((quota, i) => ({ quota, used: used[i]! }));
   }

@@ -46,7 +46,12 @@ function hashed(tracker: string): string {
  * counts in the team's quota), else the user's own (docs/capacity.md, "At scale").
  */
 export function slotOf(principal: Principal, team: string | undefined): string {
-  return team === undefined ? `u:${hashed(principal)}` : `t:${hashed(team)}`;
+  return team === undefined ? `u:${hashed(principal)}` : teamSlot(team);
+}
+
+/** The hash slot of `team`'s counters, and of every member's. */
+export function teamSlot(team: string): string {
+  return `t:${hashed(team)}`;
 }
 
 /**
