@@ -95,8 +95,10 @@ const COLUMNS = [
 
 /** `rows`: summaries with their `target` and `c`. */
 export function table(rows) {
+  // The target column as wide as its longest name (the earlier builds' are long).
+  const first = Math.max(COLUMNS[0][1], ...rows.map((row) => row.target.length));
   const line = (cells) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(COLUMNS[i][1]) : cell.padStart(COLUMNS[i][1])));
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(first) : cell.padStart(COLUMNS[i][1])));
   return [
     line(COLUMNS.map(([title]) => title)).join('  '),
     ...rows.map((row) => line(COLUMNS.map(([, , cell]) => cell(row))).join('  ')),
@@ -283,12 +285,16 @@ function infoLines(runs, summary) {
     times,
     'what exporting a span pair per request costs',
   );
-  for (const store of ['memory', 'redis']) {
+  const befores = new Set(
+    [...runs.keys()].map((key) => key.split('@')[0]).filter((name) => name.startsWith('before-')),
+  );
+  for (const before of befores) {
+    const store = before.endsWith('-redis') ? 'redis' : 'memory';
     add(
-      `c=32 CPU/req, bff-${store} / before-${store}`,
-      paired(runs, [`bff-${store}`, 32], [`before-${store}`, 32], cpuRatio),
+      `c=32 CPU/req, bff-${store} / ${before}`,
+      paired(runs, [`bff-${store}`, 32], [before, 32], cpuRatio),
       times,
-      "this build over BENCH_BEFORE's (< 1: cheaper now)",
+      'this build over an earlier one (< 1: cheaper now)',
     );
   }
   add(

@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { freePort } from '../src/http/free-port.ts';
 import { SPA_HEADERS, signIn, startBff, writeUsers } from './bff.mjs';
 import { QUESTIONS, startGather } from './gather-stand-in.mjs';
@@ -46,8 +46,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 5));
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? (QUICK ? 1 : 5));
 const STRICT = process.env.BENCH_STRICT === '1';
 const OTLP = process.env.BENCH_OTLP === '1';
-/** Another checkout, built, whose BFF runs beside this one (before/after a change, one run). */
-const BEFORE = process.env.BENCH_BEFORE ? resolve(process.env.BENCH_BEFORE) : undefined;
+/**
+ * Other checkouts, built, whose BFFs run beside this one (before and after a change, in one
+ * run): `before-<folder name>-memory` and `-redis`.
+ */
+const BEFORE = (process.env.BENCH_BEFORE ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((dir) => ({ name: `before-${basename(resolve(dir))}`, root: resolve(dir) }));
 const CONCURRENCY = [1, 32];
 const CALL = '/api/gather/questions?limit=10';
 
@@ -128,16 +134,18 @@ async function startTargets() {
     otlpSink = await startOtlpSink();
     await add('bff-otlp', () => bff('bff-otlp', { otlpEndpoint: otlpSink.url }));
   }
-  if (BEFORE) await add('before-memory', () => bff('before-memory', { root: BEFORE }));
+  for (const { name, root } of BEFORE) {
+    await add(`${name}-memory`, () => bff(`${name}-memory`, { root }));
+  }
   if (redisInstalled()) {
     const redis = await startRedis(dir);
     await add('bff-redis', async () => ({
       ...(await bff('bff-redis', { redisUrl: redis.url })),
       redis,
     }));
-    if (BEFORE) {
-      await add('before-redis', async () => ({
-        ...(await bff('before-redis', { redisUrl: redis.url, root: BEFORE })),
+    for (const { name, root } of BEFORE) {
+      await add(`${name}-redis`, async () => ({
+        ...(await bff(`${name}-redis`, { redisUrl: redis.url, root })),
         redis,
       }));
     }
