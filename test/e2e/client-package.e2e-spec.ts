@@ -146,13 +146,29 @@ describe('the @gather-bff/client package', () => {
     );
     expect(files.filter((f) => f.includes('.spec.'))).toEqual([]);
 
-    // `npm install <tarball>` in the frontend: no registry needed, its one dependency comes from
-    // the npm cache the repository's own install filled.
+    // `npm install <tarball>` in the frontend. No registry here, and npm's cache holds the
+    // dependency's tarball but not always the registry's index of it: the one dependency comes
+    // packed from the repository's own install, and npm must find it satisfies the client's range.
     const app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module' }));
+    const dependency = join(ROOT, 'node_modules', 'structured-headers');
+    const { stdout: packedDependency } = await npm(
+      ['pack', '--json', '--ignore-scripts', '--pack-destination', dir, dependency],
+      dir,
+    );
+    const [{ filename: dependencyFile = '' } = {}] = JSON.parse(packedDependency) as {
+      filename?: string;
+    }[];
     await npm(
-      ['install', '--offline', '--no-audit', '--no-fund', join(dir, packed?.filename ?? '')],
+      [
+        'install',
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        join(dir, dependencyFile),
+        join(dir, packed?.filename ?? ''),
+      ],
       app,
     );
     writeFileSync(
