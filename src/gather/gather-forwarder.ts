@@ -33,7 +33,7 @@ import {
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
-import { forwardedToGather, headersToBrowser, headersToGather } from './header-policy';
+import { forwardedToGather, headersToBrowser, headersToGather, setLine } from './header-policy';
 import { gatherLocation } from './location';
 import type { ForwardableCall, ProxyCall } from './proxy-call';
 import type { Socket } from 'node:net';
@@ -115,6 +115,8 @@ export class GatherForwarder implements OnApplicationShutdown {
   private readonly publicHost: string;
   private readonly client: ClientAddress;
   private readonly securityHeaders: Readonly<Record<string, string>>;
+  /** The same, flat (name, value, …), as every answer's head takes them. */
+  private readonly securityLines: readonly string[];
   /** The browser headers Gather may receive (docs/contract.md, "Headers to Gather"). */
   private readonly forwardedHeaders: ReadonlySet<string>;
   private readonly timeoutMs: number;
@@ -136,6 +138,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.publicHost = new URL(server.publicUrl).host;
     this.client = clientAddress(server.trustProxy);
     this.securityHeaders = proxiedSecurityHeaders();
+    this.securityLines = Object.freeze(Object.entries(this.securityHeaders).flat());
     this.forwardedHeaders = forwardedToGather(config.get('proxy', { infer: true }).forwardHeaders);
     // One keep-alive pool to Gather for the whole process; LIFO keeps the warm sockets busy.
     const agentOptions = { keepAlive: true, scheduling: 'lifo' as const };
@@ -407,25 +410,25 @@ export class GatherForwarder implements OnApplicationShutdown {
     gatherId: string | undefined,
     contentLength?: number,
   ): boolean {
-    const headers = headersToBrowser(upstream);
+    const lines = headersToBrowser(upstream);
     const location = upstream.location;
     if (location !== undefined) {
       const rewritten = gatherLocation(location, this.base, this.basePath + call.target.path);
-      if (rewritten !== undefined) headers.location = rewritten;
+      if (rewritten !== undefined) lines.push('location', rewritten);
     }
-    Object.assign(headers, this.securityHeaders);
+    for (const line of this.securityLines) lines.push(line);
     const rateLimit = mergedRateLimitFields(
       upstream['ratelimit-policy'],
       upstream.ratelimit,
       call.rateLimits ?? NO_ITEMS,
     );
-    if (rateLimit.policy !== undefined) headers['ratelimit-policy'] = rateLimit.policy;
-    if (rateLimit.state !== undefined) headers.ratelimit = rateLimit.state;
-    headers['x-request-id'] = gatherId ?? call.requestId;
-    if (contentLength !== undefined) headers['content-length'] = contentLength;
+    if (rateLimit.policy !== undefined) lines.push('ratelimit-policy', rateLimit.policy);
+    if (rateLimit.state !== undefined) lines.push('ratelimit', rateLimit.state);
+    lines.push('x-request-id', gatherId ?? call.requestId);
+    if (contentLength !== undefined) setLine(lines, 'content-length', contentLength);
     call.gatherRequestId = gatherId;
     try {
-      call.res.writeHead(status, headers);
+      call.res.writeHead(status, lines);
       return true;
     } catch {
       // Nothing Gather sends may stop the process: a head Node will not write is Gather's fault.
