@@ -76,6 +76,8 @@ interface AttemptState {
   /** The connection of the latest attempt to Gather, and what it had read before that attempt. */
   upstreamSocket: Socket | undefined;
   upstreamReadBefore: number;
+  /** The latest attempt's request to Gather. */
+  upstreamRequest: UpstreamRequest | undefined;
 }
 
 /** A checked call being forwarded: its checks' result and the forwarder's state of it. */
@@ -95,7 +97,46 @@ function firstAttempt(checked: ForwardableCall): Attempt {
   call.headDueAt = undefined;
   call.upstreamSocket = undefined;
   call.upstreamReadBefore = 0;
+  call.upstreamRequest = undefined;
   return call;
+}
+
+const ATTEMPT = Symbol('attempt');
+const HEAD_DEADLINE = Symbol('headDeadline');
+
+/**
+ * A request to Gather with its attempt and its head's deadline, for listeners that every attempt
+ * shares: no closure or `once` wrapper is made per call.
+ */
+type UpstreamRequest = ClientRequest & {
+  [ATTEMPT]?: Attempt;
+  [HEAD_DEADLINE]?: NodeJS.Timeout;
+};
+
+/** Gather took too long: the attempt ends, and its 'error' reaches onError as a timeout. */
+function expire(upstream: UpstreamRequest): void {
+  const call = upstream[ATTEMPT];
+  if (call) call.timedOut = true;
+  upstream.destroy();
+}
+
+/** 'timeout': a pause in the answer's body outlasted GATHER_TIMEOUT_MS. */
+function onUpstreamIdle(this: UpstreamRequest): void {
+  expire(this);
+}
+
+/** 'close': whatever ended the request, its head's deadline goes with it. */
+function onUpstreamClose(this: UpstreamRequest): void {
+  clearTimeout(this[HEAD_DEADLINE]);
+}
+
+/**
+ * 'upgrade': a 101 to a request that asked for no upgrade is not HTTP for it; Node hands over the
+ * socket. Reported as the request's error, which reaches onError through the proxy library.
+ */
+function onUpstreamUpgrade(this: UpstreamRequest, _res: IncomingMessage, socket: Duplex): void {
+  socket.destroy();
+  this.emit('error', new Error('Gather switched protocols unasked'));
 }
 
 /**
@@ -221,32 +262,31 @@ export class GatherForwarder implements OnApplicationShutdown {
     call.upstreamSocket = proxyReq.socket ?? undefined;
     call.upstreamReadBefore = proxyReq.socket?.bytesRead ?? 0;
     if (call.upstreamSocket) endStrayBodyWatch(call.upstreamSocket);
-    const expire = (): void => {
-      call.timedOut = true;
-      proxyReq.destroy();
-    };
     // The head has one deadline (a socket idle timer would restart with every byte of a head
     // sent a byte at a time), counted from the first attempt; once the head is in, the idle
-    // timer bounds each pause in the body.
-    call.headDueAt ??= Date.now() + this.timeoutMs;
-    const headDeadline = setTimeout(expire, Math.max(0, call.headDueAt - Date.now()));
-    proxyReq.once('response', () => {
-      clearTimeout(headDeadline);
-      proxyReq.setTimeout(this.timeoutMs, expire);
-    });
-    proxyReq.once('close', () => clearTimeout(headDeadline));
-    // A 101 to a request that asked for no upgrade is not HTTP for it; Node hands over the socket.
-    proxyReq.once('upgrade', (_res: IncomingMessage, socket: Duplex) => {
-      socket.destroy();
-      this.onError(new Error('Gather switched protocols unasked'), req);
-    });
+    // timer bounds each pause in the body (onProxyRes).
+    const now = Date.now();
+    call.headDueAt ??= now + this.timeoutMs;
+    const upstream: UpstreamRequest = proxyReq;
+    call.upstreamRequest = upstream;
+    upstream[ATTEMPT] = call;
+    upstream[HEAD_DEADLINE] = setTimeout(expire, Math.max(0, call.headDueAt - now), upstream);
+    upstream.on('close', onUpstreamClose);
+    upstream.on('upgrade', onUpstreamUpgrade);
     // The browser's stream was already read into `body`; piping the ended stream only ends proxyReq.
     if (call.body !== undefined && call.body.length > 0) proxyReq.write(call.body);
   }
 
   private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
     const call = callOf(req);
-    if (!call || res.destroyed) return;
+    if (!call) return;
+    const upstream = call.upstreamRequest;
+    if (upstream) {
+      clearTimeout(upstream[HEAD_DEADLINE]);
+      upstream.setTimeout(this.timeoutMs);
+      upstream.on('timeout', onUpstreamIdle);
+    }
+    if (res.destroyed) return;
     const status = proxyRes.statusCode ?? 502;
     this.metrics.upstreamResponse(call.key.fingerprint, status);
     this.tracing.gatherAnswered(call.trace, status);
@@ -416,7 +456,7 @@ export class GatherForwarder implements OnApplicationShutdown {
       const rewritten = gatherLocation(location, this.base, this.basePath + call.target.path);
       if (rewritten !== undefined) lines.push('location', rewritten);
     }
-    for (const line of this.securityLines) lines.push(line);
+    for (let i = 0; i < this.securityLines.length; i++) lines.push(this.securityLines[i]!);
     const rateLimit = mergedRateLimitFields(
       upstream['ratelimit-policy'],
       upstream.ratelimit,
