@@ -13,19 +13,23 @@ const PREFIX = '/api/gather/';
 
 const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
 
-const server = createServer((req, res) => {
-  if (!req.url.startsWith(PREFIX)) {
-    res.writeHead(404).end();
-    return;
-  }
-  const requestId = randomUUID();
+/** How a reused keep-alive connection fails when Gather closed it as the request went out. */
+const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+
+/**
+ * Sends the request to Gather. A GET or HEAD whose connection failed before any answer is sent
+ * once more on a new connection, as the BFF does (docs/benchmarks.md, "Targets"): Gather (nginx,
+ * `keepalive_timeout`) closes a connection idle for 75 s, and a request that leaves on it just
+ * then meets a reset; without the retry this reference answered 502 where the BFF answers 200.
+ */
+function forward(req, res, requestId, retried) {
   const upstreamReq = request(
     {
       host: upstream.hostname,
       port: upstream.port,
       method: req.method,
       path: `${upstream.pathname}/${req.url.slice(PREFIX.length)}`,
-      agent,
+      agent: retried ? false : agent,
       headers: headersUp(req, {
         apiKey: GATHER_API_KEY,
         requestId,
@@ -38,10 +42,22 @@ const server = createServer((req, res) => {
       upstreamRes.pipe(res);
     },
   );
-  upstreamReq.on('error', () => {
-    if (res.headersSent) res.destroy();
+  upstreamReq.on('error', (err) => {
+    const idempotent = req.method === 'GET' || req.method === 'HEAD';
+    if (!retried && idempotent && !res.headersSent && UNANSWERED.has(err.code)) {
+      forward(req, res, requestId, true);
+    } else if (res.headersSent) res.destroy();
     else res.writeHead(502).end();
   });
-  req.pipe(upstreamReq);
+  if (retried) upstreamReq.end();
+  else req.pipe(upstreamReq);
+}
+
+const server = createServer((req, res) => {
+  if (!req.url.startsWith(PREFIX)) {
+    res.writeHead(404).end();
+    return;
+  }
+  forward(req, res, randomUUID(), false);
 });
 server.listen(Number(PORT), '127.0.0.1');

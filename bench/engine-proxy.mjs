@@ -12,7 +12,11 @@ const publicHost = new URL(PUBLIC_URL).host;
 const PREFIX = '/api/gather/';
 const REQUEST_ID = Symbol('requestId');
 
-const proxy = createProxyMiddleware({
+const RETRIED = Symbol('retried');
+/** How a reused keep-alive connection fails when Gather closed it as the request went out. */
+const UNANSWERED = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+
+const options = {
   target: new URL(GATHER_BASE_URL),
   changeOrigin: true,
   agent: new Agent({ keepAlive: true, scheduling: 'lifo' }),
@@ -24,12 +28,20 @@ const proxy = createProxyMiddleware({
       res.writeHead(upstreamRes.statusCode, headersDown(upstreamRes, req[REQUEST_ID]));
       upstreamRes.pipe(res);
     },
-    error: (_err, _req, res) => {
-      if (res.headersSent) res.destroy();
+    // A GET or HEAD whose connection failed before any answer goes once more on a new
+    // connection, as the BFF drives the engine (see bare-proxy.mjs).
+    error: (err, req, res) => {
+      const idempotent = req.method === 'GET' || req.method === 'HEAD';
+      if (!req[RETRIED] && idempotent && !res.headersSent && UNANSWERED.has(err.code)) {
+        req[RETRIED] = true;
+        void reconnect(req, res);
+      } else if (res.headersSent) res.destroy();
       else res.writeHead(502).end();
     },
   },
-});
+};
+const proxy = createProxyMiddleware(options);
+const reconnect = createProxyMiddleware({ ...options, agent: false });
 
 const server = createServer((req, res) => {
   if (!req.url.startsWith(PREFIX)) {

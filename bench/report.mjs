@@ -226,14 +226,6 @@ export function judge({ generator, runs, failed, warmupFailures }) {
       (r) => `${times(r)} (${bffP99.samples}/${bareP99.samples} samples)`,
     ),
     verdict(
-      'c=1 p50 added, bff-memory - direct',
-      '<= 250 µs',
-      ['bff-memory', 'direct'],
-      paired(runs, ['bff-memory', 1], ['direct', 1], p50AddedUs),
-      (us) => us <= 250,
-      (us) => `${fixed(us, 0)} µs`,
-    ),
-    verdict(
       'BFF RSS after load, worst',
       '<= 200 MB',
       ['bff-memory', 'bff-redis'],
@@ -308,6 +300,14 @@ function infoLines(runs, summary) {
     paired(runs, ['bff-memory', 32], ['bare', 32], rpsRatio),
     times,
     'who got the cores: contention, not cost',
+  );
+  // Not a target of issue #25: issue #8's budget was absolute, and on these VMs waking a process
+  // alone costs ~200 µs of it (docs/benchmarks.md, "Verdicts").
+  add(
+    'c=1 p50 added, bff-memory - direct',
+    paired(runs, ['bff-memory', 1], ['direct', 1], p50AddedUs),
+    (us) => `${fixed(us, 0)} µs`,
+    "latency the BFF adds at one connection (was issue #8's 250 µs budget)",
   );
   add(
     'c=1 p50 added, bare - direct',

@@ -74,6 +74,20 @@ describe('bench report', () => {
     expect(j.info.some((l) => l.includes('diy / bff-memory') && l.includes('1.60'))).toBe(true);
   });
 
+  it('shows the p50 the BFF adds at one connection as information, never as a verdict', () => {
+    const runs = passingRuns();
+    // 290 µs over direct: a MISS under issue #8's old 250 µs budget, not a target of issue #25.
+    const slow = () => run(100, 350, { tailUs: 350 });
+    runs.set('bff-memory@1', [slow(), slow(), slow()]);
+    const j = judged({ runs });
+    expect(j.verdicts.filter((v) => v.what.includes('p50'))).toEqual([]);
+    expect(j.verdicts.map((v) => v.pass)).toEqual(j.verdicts.map(() => true));
+    expect(report.failedStrict(j)).toBe(false);
+    const added = j.info.filter((l) => l.includes('c=1 p50 added, bff-memory - direct'));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatch(/^INFO .* 290 µs /);
+  });
+
   it('judges p99 on the rounds merged, not on the median of per-round p99s', () => {
     const slow: Histogram = [
       [100, 98],
@@ -128,7 +142,7 @@ describe('bench report', () => {
       value: 'bff-memory exited (code 1)',
       pass: false,
     });
-    for (const what of ['c=32 CPU/req', 'c=1 p99', 'c=1 p50', 'BFF RSS']) {
+    for (const what of ['c=32 CPU/req', 'c=1 p99', 'BFF RSS']) {
       for (const v of j.verdicts.filter((v) => v.what.startsWith(what))) {
         expect(v).toMatchObject({ value: 'bff-memory exited (code 1)', pass: false });
       }

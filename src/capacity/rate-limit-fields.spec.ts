@@ -1,3 +1,4 @@
+import { serializeList } from 'structured-headers';
 import {
   addRateLimit,
   mergedRateLimitFields,
@@ -16,6 +17,30 @@ describe('RateLimit fields', () => {
       policy: '"user";q=120;w=60, "user-day";q=5000;w=86400',
       state: '"user";r=117;t=42, "user-day";r=4988;t=30512',
     });
+  });
+
+  it('writes each RateLimit member as the library serialises it, names and integers alike', () => {
+    const names = ['user', 'route:GET /questions', 'a "quoted" \\ name'];
+    const values = [0, 1, 9, 10, 59, 86400, 2 ** 31, 999_999_999_999_999];
+    for (const name of names) {
+      const policy = ratePolicy(name, 10, 60);
+      for (const r of values) {
+        const library = serializeList([
+          [
+            name,
+            new Map([
+              ['r', r],
+              ['t', 7],
+            ]),
+          ],
+        ]);
+        expect(rateLimitFields([rateItem(policy, r, 7)]).state).toBe(library);
+      }
+    }
+  });
+
+  it('leaves an integer past RFC 9651 range to the library, which refuses it', () => {
+    expect(() => rateLimitFields([rateItem(user, 1e15, 1)])).toThrow(/integer/i);
   });
 
   it('never says a negative r, and t in whole seconds rounded up', () => {

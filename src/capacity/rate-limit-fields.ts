@@ -12,6 +12,8 @@ export interface RateLimitPolicy {
   readonly w: number;
   /** `"name";q=…;w=…`, as RFC 9651 serialises it. */
   readonly field: string;
+  /** `"name"`, the start of this policy's member of `RateLimit`, serialised once too. */
+  readonly member: string;
 }
 
 /** What one policy says of one request: `r` left (never negative), `t` whole seconds to renewal. */
@@ -41,6 +43,7 @@ export function ratePolicy(name: string, q: number, w: number): RateLimitPolicy 
         ]),
       ],
     ]),
+    member: serializeList([[name, new Map()]]),
   };
 }
 
@@ -81,19 +84,39 @@ function policyField(items: readonly RateLimitItem[]): string {
   return items.map((item) => item.policy.field).join(', ');
 }
 
-function stateList(items: readonly RateLimitItem[]): List {
-  return items.map((item): Item => [
+/** The largest Integer RFC 9651 (§3.3.1) allows: 15 decimal digits. */
+const MAX_INTEGER = 999_999_999_999_999;
+
+/**
+ * One policy's member of `RateLimit`, `"name";r=…;t=…`: the name serialised with the policy, `r`
+ * and `t` written as the decimal integers RFC 9651 makes of them (§4.1.4) without a generic
+ * serialiser call on every answer. Values the fast form does not cover (not an integer, out of
+ * range) go to the library, which serialises or refuses them as before.
+ */
+function stateMember(item: RateLimitItem): string {
+  const { r, t } = item;
+  if (Number.isInteger(r) && Number.isInteger(t) && r <= MAX_INTEGER && t <= MAX_INTEGER) {
+    return `${item.policy.member};r=${r};t=${t}`;
+  }
+  const member: Item = [
     item.policy.name,
     new Map([
-      ['r', item.r],
-      ['t', item.t],
+      ['r', r],
+      ['t', t],
     ]),
-  ]);
+  ];
+  return serializeList([member]);
+}
+
+/** `RateLimit` for `items`: a list serialises as its members joined by ", " (RFC 9651 §4.1.1). */
+function stateField(items: readonly RateLimitItem[]): string {
+  if (items.length === 1) return stateMember(items[0]!);
+  return items.map(stateMember).join(', ');
 }
 
 /** The BFF's own fields for `items` (at least one). */
 export function rateLimitFields(items: readonly RateLimitItem[]): RateLimitFields {
-  return { policy: policyField(items), state: serializeList(stateList(items)) };
+  return { policy: policyField(items), state: stateField(items) };
 }
 
 /** A header field as Node gives it (repeated lines joined) parsed as a list; undefined if it is not one. */
@@ -126,6 +149,7 @@ export function mergedRateLimitFields(
   };
 }
 
+/** Gather's items, whose shape is not known ahead, are parsed and serialised by the library. */
 function joined(gather: List | undefined, ours: string | undefined): string | undefined {
   if (gather === undefined || gather.length === 0) return ours;
   const theirs = serializeList(gather);

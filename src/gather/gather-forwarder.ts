@@ -33,7 +33,7 @@ import {
 import { Metrics } from '../observability/metrics.service';
 import { Tracing } from '../observability/tracing';
 import { readGatherError } from './gather-error-body';
-import { forwardedToGather, headersToBrowser, headersToGather } from './header-policy';
+import { forwardedToGather, headersToBrowser, headersToGather, setLine } from './header-policy';
 import { gatherLocation } from './location';
 import type { ForwardableCall, ProxyCall } from './proxy-call';
 import type { Socket } from 'node:net';
@@ -76,20 +76,68 @@ interface AttemptState {
   /** The connection of the latest attempt to Gather, and what it had read before that attempt. */
   upstreamSocket: Socket | undefined;
   upstreamReadBefore: number;
+  /** The latest attempt's request to Gather. */
+  upstreamRequest: UpstreamRequest | undefined;
 }
 
 /** A checked call being forwarded: its checks' result and the forwarder's state of it. */
 type Attempt = ForwardableCall & AttemptState;
 
-/** Copied onto each call as it is forwarded: one shape, no object of its own. */
-const FIRST_ATTEMPT: Readonly<AttemptState> = {
-  timedOut: false,
-  retried: false,
-  reconnected: false,
-  headDueAt: undefined,
-  upstreamSocket: undefined,
-  upstreamReadBefore: 0,
+/**
+ * Makes `checked` the call's attempt state: no object of its own. One named store per field, not
+ * `Object.assign` of a template: V8 turns an object that already carries the checks' fields into
+ * a dictionary when six more arrive through `Object.assign`, and every later read of the call
+ * (the answer, the log line) then pays a hash lookup.
+ */
+function firstAttempt(checked: ForwardableCall): Attempt {
+  const call = checked as Attempt;
+  call.timedOut = false;
+  call.retried = false;
+  call.reconnected = false;
+  call.headDueAt = undefined;
+  call.upstreamSocket = undefined;
+  call.upstreamReadBefore = 0;
+  call.upstreamRequest = undefined;
+  return call;
+}
+
+const ATTEMPT = Symbol('attempt');
+const HEAD_DEADLINE = Symbol('headDeadline');
+
+/**
+ * A request to Gather with its attempt and its head's deadline, for listeners that every attempt
+ * shares: no closure or `once` wrapper is made per call.
+ */
+type UpstreamRequest = ClientRequest & {
+  [ATTEMPT]?: Attempt;
+  [HEAD_DEADLINE]?: NodeJS.Timeout;
 };
+
+/** Gather took too long: the attempt ends, and its 'error' reaches onError as a timeout. */
+function expire(upstream: UpstreamRequest): void {
+  const call = upstream[ATTEMPT];
+  if (call) call.timedOut = true;
+  upstream.destroy();
+}
+
+/** 'timeout': a pause in the answer's body outlasted GATHER_TIMEOUT_MS. */
+function onUpstreamIdle(this: UpstreamRequest): void {
+  expire(this);
+}
+
+/** 'close': whatever ended the request, its head's deadline goes with it. */
+function onUpstreamClose(this: UpstreamRequest): void {
+  clearTimeout(this[HEAD_DEADLINE]);
+}
+
+/**
+ * 'upgrade': a 101 to a request that asked for no upgrade is not HTTP for it; Node hands over the
+ * socket. Reported as the request's error, which reaches onError through the proxy library.
+ */
+function onUpstreamUpgrade(this: UpstreamRequest, _res: IncomingMessage, socket: Duplex): void {
+  socket.destroy();
+  this.emit('error', new Error('Gather switched protocols unasked'));
+}
 
 /**
  * Forwards a checked request to Gather with http-proxy-middleware and answers the browser:
@@ -108,6 +156,8 @@ export class GatherForwarder implements OnApplicationShutdown {
   private readonly publicHost: string;
   private readonly client: ClientAddress;
   private readonly securityHeaders: Readonly<Record<string, string>>;
+  /** The same, flat (name, value, …), as every answer's head takes them. */
+  private readonly securityLines: readonly string[];
   /** The browser headers Gather may receive (docs/contract.md, "Headers to Gather"). */
   private readonly forwardedHeaders: ReadonlySet<string>;
   private readonly timeoutMs: number;
@@ -129,6 +179,7 @@ export class GatherForwarder implements OnApplicationShutdown {
     this.publicHost = new URL(server.publicUrl).host;
     this.client = clientAddress(server.trustProxy);
     this.securityHeaders = proxiedSecurityHeaders();
+    this.securityLines = Object.freeze(Object.entries(this.securityHeaders).flat());
     this.forwardedHeaders = forwardedToGather(config.get('proxy', { infer: true }).forwardHeaders);
     // One keep-alive pool to Gather for the whole process; LIFO keeps the warm sockets busy.
     const agentOptions = { keepAlive: true, scheduling: 'lifo' as const };
@@ -161,7 +212,7 @@ export class GatherForwarder implements OnApplicationShutdown {
 
   /** Sends `call` (checked, its key chosen, its body read) to Gather. */
   forward(checked: ForwardableCall): void {
-    const call: Attempt = Object.assign(checked, FIRST_ATTEMPT);
+    const call = firstAttempt(checked);
     const { req, target, key } = call;
     // A browser that left during the checks: nothing goes to Gather (the proxy aborts on the
     // response's close, which has already happened).
@@ -211,32 +262,31 @@ export class GatherForwarder implements OnApplicationShutdown {
     call.upstreamSocket = proxyReq.socket ?? undefined;
     call.upstreamReadBefore = proxyReq.socket?.bytesRead ?? 0;
     if (call.upstreamSocket) endStrayBodyWatch(call.upstreamSocket);
-    const expire = (): void => {
-      call.timedOut = true;
-      proxyReq.destroy();
-    };
     // The head has one deadline (a socket idle timer would restart with every byte of a head
     // sent a byte at a time), counted from the first attempt; once the head is in, the idle
-    // timer bounds each pause in the body.
-    call.headDueAt ??= Date.now() + this.timeoutMs;
-    const headDeadline = setTimeout(expire, Math.max(0, call.headDueAt - Date.now()));
-    proxyReq.once('response', () => {
-      clearTimeout(headDeadline);
-      proxyReq.setTimeout(this.timeoutMs, expire);
-    });
-    proxyReq.once('close', () => clearTimeout(headDeadline));
-    // A 101 to a request that asked for no upgrade is not HTTP for it; Node hands over the socket.
-    proxyReq.once('upgrade', (_res: IncomingMessage, socket: Duplex) => {
-      socket.destroy();
-      this.onError(new Error('Gather switched protocols unasked'), req);
-    });
+    // timer bounds each pause in the body (onProxyRes).
+    const now = Date.now();
+    call.headDueAt ??= now + this.timeoutMs;
+    const upstream: UpstreamRequest = proxyReq;
+    call.upstreamRequest = upstream;
+    upstream[ATTEMPT] = call;
+    upstream[HEAD_DEADLINE] = setTimeout(expire, Math.max(0, call.headDueAt - now), upstream);
+    upstream.on('close', onUpstreamClose);
+    upstream.on('upgrade', onUpstreamUpgrade);
     // The browser's stream was already read into `body`; piping the ended stream only ends proxyReq.
     if (call.body !== undefined && call.body.length > 0) proxyReq.write(call.body);
   }
 
   private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
     const call = callOf(req);
-    if (!call || res.destroyed) return;
+    if (!call) return;
+    const upstream = call.upstreamRequest;
+    if (upstream) {
+      clearTimeout(upstream[HEAD_DEADLINE]);
+      upstream.setTimeout(this.timeoutMs);
+      upstream.on('timeout', onUpstreamIdle);
+    }
+    if (res.destroyed) return;
     const status = proxyRes.statusCode ?? 502;
     this.metrics.upstreamResponse(call.key.fingerprint, status);
     this.tracing.gatherAnswered(call.trace, status);
@@ -400,25 +450,25 @@ export class GatherForwarder implements OnApplicationShutdown {
     gatherId: string | undefined,
     contentLength?: number,
   ): boolean {
-    const headers = headersToBrowser(upstream);
+    const lines = headersToBrowser(upstream);
     const location = upstream.location;
     if (location !== undefined) {
       const rewritten = gatherLocation(location, this.base, this.basePath + call.target.path);
-      if (rewritten !== undefined) headers.location = rewritten;
+      if (rewritten !== undefined) lines.push('location', rewritten);
     }
-    Object.assign(headers, this.securityHeaders);
+    for (let i = 0; i < this.securityLines.length; i++) lines.push(this.securityLines[i]!);
     const rateLimit = mergedRateLimitFields(
       upstream['ratelimit-policy'],
       upstream.ratelimit,
       call.rateLimits ?? NO_ITEMS,
     );
-    if (rateLimit.policy !== undefined) headers['ratelimit-policy'] = rateLimit.policy;
-    if (rateLimit.state !== undefined) headers.ratelimit = rateLimit.state;
-    headers['x-request-id'] = gatherId ?? call.requestId;
-    if (contentLength !== undefined) headers['content-length'] = contentLength;
+    if (rateLimit.policy !== undefined) lines.push('ratelimit-policy', rateLimit.policy);
+    if (rateLimit.state !== undefined) lines.push('ratelimit', rateLimit.state);
+    lines.push('x-request-id', gatherId ?? call.requestId);
+    if (contentLength !== undefined) setLine(lines, 'content-length', contentLength);
     call.gatherRequestId = gatherId;
     try {
-      call.res.writeHead(status, headers);
+      call.res.writeHead(status, lines);
       return true;
     } catch {
       // Nothing Gather sends may stop the process: a head Node will not write is Gather's fault.

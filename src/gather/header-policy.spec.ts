@@ -1,7 +1,9 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import {
   forwardedToGather,
   headersToBrowser,
   headersToGather,
+  setLine,
   type ForwardContext,
 } from './header-policy';
 
@@ -160,9 +162,56 @@ describe('headersToGather', () => {
 /** What an answer from Gather that says nothing about caching carries to the browser. */
 const PRIVATE = { 'cache-control': 'no-store', vary: 'Cookie' };
 
+/** The flat head as an object, each name once (what the assertions below compare). */
+function toBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const lines = headersToBrowser(upstream);
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < lines.length; i += 2) {
+    const name = lines[i] as string;
+    expect(out).not.toHaveProperty(name);
+    out[name] = lines[i + 1];
+  }
+  return out;
+}
+
 describe('headersToBrowser', () => {
+  it("keeps Gather's order, then Cache-Control and Vary, flat as writeHead takes it", () => {
+    expect(
+      headersToBrowser({ date: 'd', 'content-type': 'application/json', etag: '"a"' }),
+    ).toEqual([
+      'date',
+      'd',
+      'content-type',
+      'application/json',
+      'etag',
+      '"a"',
+      'cache-control',
+      'no-store',
+      'vary',
+      'Cookie',
+    ]);
+  });
+
+  it('sets a line in its place when it is there, else at the end', () => {
+    const lines = headersToBrowser({ 'content-length': '9', etag: '"a"' });
+    setLine(lines, 'content-length', 4);
+    setLine(lines, 'x-request-id', 'id');
+    expect(lines).toEqual([
+      'content-length',
+      4,
+      'etag',
+      '"a"',
+      'cache-control',
+      'no-store',
+      'vary',
+      'Cookie',
+      'x-request-id',
+      'id',
+    ]);
+  });
+
   it('drops set-cookie, x-api-key, x-powered-by, hop-by-hop and Connection-listed headers', () => {
-    const out = headersToBrowser({
+    const out = toBrowser({
       'content-type': 'application/json',
       'retry-after': '7',
       etag: '"a"',
@@ -184,7 +233,7 @@ describe('headersToBrowser', () => {
   });
 
   it("drops Gather's older RateLimit-* and leaves RateLimit-Policy and RateLimit to the merge", () => {
-    const out = headersToBrowser({
+    const out = toBrowser({
       'content-type': 'application/json',
       'ratelimit-limit': '999',
       'ratelimit-remaining': '998',
@@ -197,18 +246,16 @@ describe('headersToBrowser', () => {
 
   it('reads a plain Connection value as naming no other header, in either case', () => {
     for (const connection of ['keep-alive', 'Keep-Alive', 'close', 'Close']) {
-      expect(headersToBrowser({ connection, etag: '"a"', 'keep-alive': 'timeout=5' })).toEqual({
+      expect(toBrowser({ connection, etag: '"a"', 'keep-alive': 'timeout=5' })).toEqual({
         etag: '"a"',
         ...PRIVATE,
       });
     }
-    expect(headersToBrowser({ connection: 'Keep-Alive, X-Internal', 'x-internal': '1' })).toEqual(
-      PRIVATE,
-    );
+    expect(toBrowser({ connection: 'Keep-Alive, X-Internal', 'x-internal': '1' })).toEqual(PRIVATE);
   });
 
   it('drops the headers that set state for the whole origin or steer the page', () => {
-    const out = headersToBrowser({
+    const out = toBrowser({
       'content-type': 'application/json',
       nel: '{"report_to":"gather","max_age":31536000}',
       'report-to': '{"group":"gather","max_age":31536000,"endpoints":[]}',
@@ -231,7 +278,7 @@ describe('headersToBrowser', () => {
 
   it("makes Gather's caching private and adds Cookie to its Vary", () => {
     expect(
-      headersToBrowser({
+      toBrowser({
         'cache-control': 'public, max-age=31536000, s-maxage=99',
         vary: 'Accept-Encoding',
       }),
@@ -240,7 +287,7 @@ describe('headersToBrowser', () => {
 
   it('reads Cache-Control and Vary named in Connection as not sent', () => {
     expect(
-      headersToBrowser({
+      toBrowser({
         connection: 'Cache-Control, Vary',
         'cache-control': 'public, max-age=60',
         vary: 'Accept',

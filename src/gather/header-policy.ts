@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import { HOP_BY_HOP } from '../http/hop-by-hop';
 import { privateCacheControl, varyWithCookie } from './private-cache';
 
@@ -145,21 +145,41 @@ export function headersToGather(
 }
 
 /**
+ * A head as `writeHead` takes it flat: name, value, name, value… Node reads it in one pass, with
+ * no object to build and enumerate per answer; the names are lower case and each comes once.
+ */
+export type HeaderLines = OutgoingHttpHeader[];
+
+/**
  * The headers the browser receives from a Gather response, made private to its user: whatever
  * Gather says about caching, no shared cache may keep it, and the browser's own keeps it apart
  * per session (`Vary: Cookie`).
  */
-export function headersToBrowser(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
+export function headersToBrowser(upstream: IncomingHttpHeaders): HeaderLines {
   const listed = connectionListed(upstream);
-  const out: OutgoingHttpHeaders = {};
+  const out: HeaderLines = [];
   for (const name in upstream) {
     if (DROP_TO_BROWSER.has(name) || listed?.has(name)) continue;
     if (DROPPED_PREFIXES_TO_BROWSER.some((prefix) => name.startsWith(prefix))) continue;
-    out[name] = upstream[name];
+    const value = upstream[name];
+    if (value !== undefined) out.push(name, value);
   }
-  out['cache-control'] = privateCacheControl(
-    listed?.has('cache-control') ? undefined : upstream['cache-control'],
+  out.push(
+    'cache-control',
+    privateCacheControl(listed?.has('cache-control') ? undefined : upstream['cache-control']),
+    'vary',
+    varyWithCookie(listed?.has('vary') ? undefined : upstream.vary),
   );
-  out.vary = varyWithCookie(listed?.has('vary') ? undefined : upstream.vary);
   return out;
+}
+
+/** Sets `name` (lower case) in `lines`: in its place when it is there, else at the end. */
+export function setLine(lines: HeaderLines, name: string, value: OutgoingHttpHeader): void {
+  for (let i = 0; i < lines.length; i += 2) {
+    if (lines[i] === name) {
+      lines[i + 1] = value;
+      return;
+    }
+  }
+  lines.push(name, value);
 }

@@ -84,7 +84,8 @@ export class ProxyPipeline {
       startedAt: Date.now(),
       trace: this.tracing.begin(req),
     };
-    res.once('close', () => this.completed(call));
+    // `on`, not `once`: a response closes once, and `once` wraps each listener in two more objects.
+    res.on('close', () => this.completed(call));
     let checked: ForwardableCall | Promise<ForwardableCall>;
     try {
       checked = this.checks(call);

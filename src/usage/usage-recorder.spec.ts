@@ -40,6 +40,32 @@ describe('UsageRecorder', () => {
     expect([...(await store.lastUsed()).keys()]).toEqual(['k1']);
   });
 
+  it("counts each call under its own team, key and outcome when a user's calls alternate", async () => {
+    const store = new MemoryUsageStore(90);
+    const recorder = new UsageRecorder(store);
+    for (let i = 0; i < 3; i++) {
+      recorder.record('forwarded', 'local:ada', 'red', 'k1');
+      recorder.record('forwarded', 'local:ada', 'blue', 'k1');
+      recorder.record('forwarded', 'local:ada', 'blue', 'k2');
+      recorder.record('failed', 'local:ada', 'blue', 'k2');
+    }
+    await recorder.flush();
+    recorder.record('throttled', 'local:ada', 'red', undefined);
+    await recorder.flush();
+    const date = new Date().toISOString().slice(0, 10);
+    expect(await store.rows('user', [date])).toEqual([
+      { name: 'local:ada', date, calls: 12, errors: 3, throttled: 1 },
+    ]);
+    expect(await store.rows('team', [date])).toEqual([
+      { name: 'blue', date, calls: 9, errors: 3, throttled: 0 },
+      { name: 'red', date, calls: 3, errors: 0, throttled: 1 },
+    ]);
+    expect(await store.rows('key', [date])).toEqual([
+      { name: 'k1', date, calls: 6, errors: 0, throttled: 0 },
+      { name: 'k2', date, calls: 6, errors: 3, throttled: 0 },
+    ]);
+  });
+
   it('a store that is down drops the counts without throwing', async () => {
     const store: UsageStore = new DownStore(90);
     const recorder = new UsageRecorder(store);

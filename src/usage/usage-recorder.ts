@@ -22,6 +22,14 @@ const FIELDS: Record<UsageOutcome, readonly UsageField[]> = {
   throttled: ['throttled'],
 };
 
+interface LatestEntry {
+  readonly day: string;
+  readonly team: string | undefined;
+  readonly fingerprint: string | undefined;
+  readonly outcome: UsageOutcome;
+  readonly entry: string;
+}
+
 /**
  * Counts usage off the request path (docs/capacity.md, "Usage"): a request's end adds one to an
  * in-memory map entry (its date, user, team, key and outcome together, so one increment per
@@ -37,6 +45,11 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
   private droppedSinceLog = 0;
   /** Today's UTC date and when it ends: named once a day, not formatted on every call. */
   private today = { id: '', endsAt: 0 };
+  /**
+   * Each principal's latest entry since the last flush: a user's calls nearly always repeat it,
+   * and reusing the string (its hash already computed) spares building and hashing a new one.
+   */
+  private latest = new Map<Principal, LatestEntry>();
 
   constructor(@Inject(UsageStore) private readonly store: UsageStore) {}
 
@@ -57,8 +70,20 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     team: string | undefined,
     fingerprint: string | undefined,
   ): void {
-    const entry = `${this.todayId()}\t${principal}\t${team ?? ''}\t${fingerprint ?? ''}\t${outcome}`;
-    this.pending.set(entry, (this.pending.get(entry) ?? 0) + 1);
+    const day = this.todayId();
+    let latest = this.latest.get(principal);
+    if (
+      latest === undefined ||
+      latest.day !== day ||
+      latest.team !== team ||
+      latest.fingerprint !== fingerprint ||
+      latest.outcome !== outcome
+    ) {
+      const entry = `${day}\t${principal}\t${team ?? ''}\t${fingerprint ?? ''}\t${outcome}`;
+      latest = { day, team, fingerprint, outcome, entry };
+      this.latest.set(principal, latest);
+    }
+    this.pending.set(latest.entry, (this.pending.get(latest.entry) ?? 0) + 1);
   }
 
   private todayId(): string {
@@ -75,6 +100,8 @@ export class UsageRecorder implements OnModuleInit, OnModuleDestroy {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    // Bounded by the principals of one flush interval.
+    this.latest = new Map();
     const increments: UsageIncrement[] = [];
     const lastUsed = new Map<string, number>();
     const now = Date.now();
