@@ -1,4 +1,4 @@
-import { dayPeriod, monthPeriod, periodSeconds, secondsUntilEnd } from './quota-period';
+import { dayPeriod, monthPeriod, periodOf, periodSeconds, secondsUntilEnd } from './quota-period';
 
 const at = (iso: string): Date => new Date(iso);
 
@@ -42,5 +42,16 @@ describe('quota periods', () => {
     expect(secondsUntilEnd(day, at('2026-12-07T23:59:59.999Z'))).toBe(1);
     expect(secondsUntilEnd(day, at('2026-12-07T23:59:58.500Z'))).toBe(2);
     expect(secondsUntilEnd(day, at('2026-12-07T00:00:00.000Z'))).toBe(86400);
+  });
+
+  it('a remembered period gives way at its end, and each month start day has its own', () => {
+    const late = new Date('2026-12-07T23:59:59.999Z');
+    expect(periodOf('day', late, 1)).toBe(periodOf('day', late, 1));
+    expect(periodOf('day', new Date('2026-12-08T00:00:00Z'), 1).id).toBe('2026-12-08');
+    expect(periodOf('day', new Date('2026-12-06T12:00:00Z'), 1).id).toBe('2026-12-06');
+    expect(periodOf('month', late, 1).id).toBe('2026-12-01');
+    expect(periodOf('month', late, 15).id).toBe('2026-11-15');
+    expect(periodOf('month', late, 1).id).toBe('2026-12-01');
+    expect(periodOf('month', new Date('2027-01-01T00:00:00Z'), 1).id).toBe('2027-01-01');
   });
 });

@@ -42,8 +42,21 @@ export function monthPeriod(now: Date, startDay: number): QuotaPeriod {
   return { kind: 'month', id: utcDate(start), start, end };
 }
 
+/** The periods last asked for, by kind and month start day: every call of a day asks for the same. */
+const recent = new Map<number, QuotaPeriod>();
+
+/**
+ * The period of `kind` holding `now`. Remembered while it lasts, so that the proxied path does not
+ * build dates and their names on every call (0 stands for the day, 1–28 for a month's start).
+ */
 export function periodOf(kind: PeriodKind, now: Date, monthStartDay: number): QuotaPeriod {
-  return kind === 'day' ? dayPeriod(now) : monthPeriod(now, monthStartDay);
+  const slot = kind === 'day' ? 0 : monthStartDay;
+  const at = now.getTime();
+  const known = recent.get(slot);
+  if (known !== undefined && known.start.getTime() <= at && at < known.end.getTime()) return known;
+  const period = kind === 'day' ? dayPeriod(now) : monthPeriod(now, monthStartDay);
+  recent.set(slot, period);
+  return period;
 }
 
 /** The period's length in whole seconds (a RateLimit-Policy item's `w`). */
