@@ -1,15 +1,9 @@
-import type { ConfigService } from '@nestjs/config';
 import type { IncomingMessage } from 'node:http';
 import type { RateLimitItems } from '../capacity/rate-limit-fields';
-import type { AppConfig } from '../config/config.schema';
-import { quotasSchema } from '../config/quotas';
 import { BffError } from '../http/error-codes';
-import { Metrics } from '../observability/metrics.service';
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store';
-import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
 import type { CallTally } from '../rate-limit/rate-limit.store';
-import { StoreFailurePolicy } from '../rate-limit/store-failure.policy';
-import { ProxyQuota } from './proxy-quota';
+import { quotaCounting } from '../../test/support/quota-counting';
 
 /** A store whose server does not answer. */
 class DownStore extends MemoryRateLimitStore {
@@ -19,33 +13,6 @@ class DownStore extends MemoryRateLimitStore {
   override readCaps(): Promise<number[]> {
     return Promise.reject(new Error('Redis did not answer within 1000 ms'));
   }
-}
-
-/** The proxied path's count with quotas riding in it, on `store`. */
-function counting(
-  store: MemoryRateLimitStore,
-  quotas: unknown,
-  rateLimit: Partial<AppConfig['rateLimit']> = {},
-): { limits: ProxyRateLimit; quota: ProxyQuota; metrics: Metrics } {
-  const values: Partial<AppConfig> = {
-    quotas: quotasSchema.parse(quotas),
-    rateLimit: {
-      user: { limit: 60, windowSeconds: 60 },
-      login: { limit: 5, windowSeconds: 60 },
-      routes: [],
-      redisFailure: 'closed',
-      memoryMaxKeys: 100,
-      upstreamPerSecond: undefined,
-      ...rateLimit,
-    },
-  };
-  const config = {
-    get: (name: keyof AppConfig) => values[name],
-  } as unknown as ConfigService<AppConfig, true>;
-  const metrics = new Metrics();
-  const quota = new ProxyQuota(config, store, metrics);
-  const limits = new ProxyRateLimit(config, store, new StoreFailurePolicy(config), quota);
-  return { limits, quota, metrics };
 }
 
 const ADA = { principal: 'local:ada', team: 'red' } as const;
@@ -62,14 +29,14 @@ async function refusal(counted: Promise<unknown>): Promise<BffError> {
 describe('quotas riding in the rate limit', () => {
   it('counts each quota once per call and refuses past it with QUOTA_EXCEEDED', async () => {
     const store = new MemoryRateLimitStore(100);
-    const { limits, quota, metrics } = counting(store, {
+    const { limits, quota, metrics } = quotaCounting(store, {
       user: { day: 2 },
       team: { month: 10 },
     });
     const into: RateLimitItems = {};
     await limits.count(into, ADA, 'GET', '/v1/x');
     expect(into.rateLimits?.map((i) => [i.policy.name, i.r])).toEqual([
-      ['user', 59],
+      ['user', 9999],
       ['user-day', 1],
       ['team-month', 9],
     ]);
@@ -92,7 +59,7 @@ describe('quotas riding in the rate limit', () => {
 
   it('spends no quota on a call the rate limit refuses', async () => {
     const store = new MemoryRateLimitStore(100);
-    const { limits, quota } = counting(
+    const { limits, quota } = quotaCounting(
       store,
       { user: { day: 10 } },
       { user: { limit: 1, windowSeconds: 60 } },
@@ -104,7 +71,7 @@ describe('quotas riding in the rate limit', () => {
 
   it('gives back the quotas an early count took for a user the session turned out not to have', async () => {
     const store = new MemoryRateLimitStore(100);
-    const { limits, quota } = counting(store, { user: { day: 10 } });
+    const { limits, quota } = quotaCounting(store, { user: { day: 10 } });
     const req = { method: 'GET' } as IncomingMessage;
     const call = { req, target: { path: '/v1/x' }, listed: true, expectedUser: ADA };
     const early = limits.countAhead(call);
@@ -117,7 +84,7 @@ describe('quotas riding in the rate limit', () => {
   });
 
   it('with the store down and RATE_LIMIT_REDIS_FAILURE=closed: 503 SERVICE_UNAVAILABLE', async () => {
-    const { limits } = counting(
+    const { limits } = quotaCounting(
       new DownStore(100),
       { user: { day: 5 } },
       { redisFailure: 'closed' },
@@ -127,7 +94,7 @@ describe('quotas riding in the rate limit', () => {
   });
 
   it("with the store down, a user's quota state is a 503 that names the store", async () => {
-    const { quota } = counting(new DownStore(100), { user: { day: 5 } });
+    const { quota } = quotaCounting(new DownStore(100), { user: { day: 5 } });
     const err = await refusal(quota.state(ADA.principal, ADA.team));
     expect([err.code, err.message]).toEqual([
       'SERVICE_UNAVAILABLE',
@@ -136,7 +103,11 @@ describe('quotas riding in the rate limit', () => {
   });
 
   it('with the store down and RATE_LIMIT_REDIS_FAILURE=open: the call passes uncounted', async () => {
-    const { limits } = counting(new DownStore(100), { user: { day: 5 } }, { redisFailure: 'open' });
+    const { limits } = quotaCounting(
+      new DownStore(100),
+      { user: { day: 5 } },
+      { redisFailure: 'open' },
+    );
     const into: RateLimitItems = {};
     await expect(limits.count(into, ADA, 'GET', '/v1/x')).resolves.toBe(into);
     expect(into.rateLimits).toBeUndefined();

@@ -1,12 +1,7 @@
-import type { ConfigService } from '@nestjs/config';
-import type { AppConfig } from '../config/config.schema';
-import { quotasSchema } from '../config/quotas';
 import { Metrics } from '../observability/metrics.service';
-import { ProxyQuota } from '../quota/proxy-quota';
 import { dayPeriod } from '../quota/quota-period';
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store';
-import { ProxyRateLimit } from '../rate-limit/proxy-rate-limit';
-import { StoreFailurePolicy } from '../rate-limit/store-failure.policy';
+import { quotaCounting } from '../../test/support/quota-counting';
 import { MemoryUsageStore } from './memory-usage.store';
 import { TEAM_QUOTA_SERIES_MAX, TeamQuotaMetrics } from './team-quota-metrics';
 
@@ -19,24 +14,10 @@ async function gauge(metrics: Metrics): Promise<string[]> {
 }
 
 function build(quotas: unknown) {
-  const values: Partial<AppConfig> = {
-    quotas: quotasSchema.parse(quotas),
-    rateLimit: {
-      user: { limit: 10_000, windowSeconds: 60 },
-      login: { limit: 5, windowSeconds: 60 },
-      routes: [],
-      redisFailure: 'closed',
-      memoryMaxKeys: 10_000,
-      upstreamPerSecond: undefined,
-    },
-  };
-  const config = {
-    get: (name: keyof AppConfig) => values[name],
-  } as unknown as ConfigService<AppConfig, true>;
-  const store = new MemoryRateLimitStore(10_000);
-  const metrics = new Metrics();
-  const quota = new ProxyQuota(config, store, metrics);
-  const limits = new ProxyRateLimit(config, store, new StoreFailurePolicy(config), quota);
+  const { config, limits, quota, metrics } = quotaCounting(
+    new MemoryRateLimitStore(10_000),
+    quotas,
+  );
   const usage = new MemoryUsageStore(90);
   new TeamQuotaMetrics(config, quota, usage, metrics);
   /** `calls` calls of a member of `team`, counted where quotas count and in today's usage. */
