@@ -3,6 +3,7 @@ import type { ErrorCode } from '../http/error-codes';
 import type { HeldKey } from '../keys/gather-keys.service';
 import type { RequestTrace } from '../observability/tracing';
 import type { RateLimitItem, RateLimitItems } from '../capacity/rate-limit-fields';
+import type { EarlyCount } from '../rate-limit/proxy-rate-limit';
 import type { SignedInUser } from '../session/session-user';
 import type { UpstreamTarget } from './path-policy';
 
@@ -32,6 +33,11 @@ export interface ProxyCall extends RateLimitItems {
   rateLimits?: RateLimitItem[];
   /** Gather's request id, when Gather answered with a usable one. */
   gatherRequestId?: string;
+  /**
+   * A count started beside the session read and not settled yet: what a refusal before the
+   * count gives back (rate-limit/proxy-rate-limit.ts, `abandon`).
+   */
+  earlyCount?: EarlyCount;
   /** Once the allow-list passed (AllowedCall): the key, whose usage the call counts in. */
   readonly key?: HeldKey;
   /** Handed to the forwarder: a call to Gather, for usage. */

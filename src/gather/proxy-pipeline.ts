@@ -48,7 +48,7 @@ export class ProxyPipeline {
     @Inject(ConfigService) config: ConfigService<AppConfig, true>,
     @Inject(SessionLookup) sessions: SessionLookup,
     @Inject(GatherKeys) keys: GatherKeys,
-    @Inject(ProxyRateLimit) rateLimit: ProxyRateLimit,
+    @Inject(ProxyRateLimit) private readonly rateLimit: ProxyRateLimit,
     @Inject(KeyPauses) pauses: KeyPauses,
     @Inject(UsageRecorder) private readonly usage: UsageRecorder,
     @Inject(GatherForwarder) private readonly forwarder: GatherForwarder,
@@ -117,6 +117,8 @@ export class ProxyPipeline {
   };
 
   private refuse(call: ProxyCall, err: unknown): void {
+    // Refused before its count settled: nothing is forwarded, so no quota is spent.
+    if (call.earlyCount !== undefined) this.rateLimit.abandon(call.earlyCount);
     if (err instanceof BffError) {
       call.refusedWith = err.code;
       return this.forwarder.fail(call, err);

@@ -4,6 +4,7 @@ import { BffError } from '../http/error-codes';
 import { MemoryRateLimitStore } from '../rate-limit/memory-rate-limit.store';
 import type { CallTally } from '../rate-limit/rate-limit.store';
 import { quotaCounting } from '../../test/support/quota-counting';
+import { until } from '../../test/support/until';
 
 /** A store whose server does not answer. */
 class DownStore extends MemoryRateLimitStore {
@@ -81,6 +82,22 @@ describe('quotas riding in the rate limit', () => {
     await limits.countCall({ ...early, user: other });
     expect((await quota.state(ADA.principal, ADA.team))[0]?.used).toBe(0);
     expect((await quota.state(other.principal, other.team))[0]?.used).toBe(1);
+  });
+
+  it('gives back the quotas of an early count the call is refused before settling, and keeps the settled', async () => {
+    const store = new MemoryRateLimitStore(100);
+    const { limits, quota } = quotaCounting(store, { user: { day: 10 } });
+    const req = { method: 'GET' } as IncomingMessage;
+    const ahead = () =>
+      limits.countAhead({ req, target: { path: '/v1/x' }, listed: true, expectedUser: ADA });
+    const used = async () => (await quota.state(ADA.principal, ADA.team))[0]?.used;
+    const refused = ahead();
+    const settled = ahead();
+    await limits.countCall(Object.assign(settled, { user: ADA }));
+    expect(settled.earlyCount).toBeUndefined();
+    expect(await used()).toBe(2);
+    limits.abandon(refused.earlyCount!);
+    await until(async () => (await used()) === 1);
   });
 
   it('with the store down and RATE_LIMIT_REDIS_FAILURE=closed: 503 SERVICE_UNAVAILABLE', async () => {

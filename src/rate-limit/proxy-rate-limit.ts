@@ -10,7 +10,7 @@ import { addRateLimit, ratePolicy, type RateLimitItems } from '../capacity/rate-
 import { countLimits, type CountedLimit } from './count-limits';
 import { CountRider } from './count-rider';
 import { slotOf } from './rate-limit-report';
-import { RateLimitStore, type ThrottlerStorageRecord } from './rate-limit.store';
+import { RateLimitStore, type CapCount, type ThrottlerStorageRecord } from './rate-limit.store';
 import { StoreFailurePolicy } from './store-failure.policy';
 
 /** What the counts read of a proxied request: the path Gather receives. */
@@ -36,18 +36,21 @@ export interface EarlyCount {
   readonly outcome: Promise<Counted | Error>;
 }
 
-/** A signed-in request to count, and the early count started for it, if one was. */
+/**
+ * A signed-in request to count, and the early count started for it, if one was and it is not
+ * settled yet (`countCall` takes it off, so a refusal before then knows to `abandon` it).
+ */
 export interface Countable extends CountedRequest {
   readonly user: KnownUser;
-  readonly earlyCount: EarlyCount | undefined;
+  earlyCount: EarlyCount | undefined;
 }
 
 /** What `countAhead` adds when it counts nothing ahead. */
 export const NO_EARLY_COUNT = { earlyCount: undefined } as const;
 const asRefusal = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
-/** The keys of the caps a count counted: what to give back if the call is not sent after all. */
-type Counted = readonly string[];
+/** The caps a count counted: what to give back if the call is not sent after all. */
+type Counted = readonly CapCount[];
 const NOTHING_COUNTED: Counted = [];
 
 /** What the proxied path's limits count: whose request, to what (the path Gather receives). */
@@ -114,7 +117,7 @@ export class ProxyRateLimit {
    */
   readonly countAhead = <C extends EarlyCountable>(
     call: C,
-  ): C & { readonly earlyCount: EarlyCount | undefined } => {
+  ): C & { earlyCount: EarlyCount | undefined } => {
     const user = call.expectedUser;
     if (user === undefined || !call.listed) return Object.assign(call, NO_EARLY_COUNT);
     const report: RateLimitItems = {};
@@ -131,17 +134,29 @@ export class ProxyRateLimit {
   readonly countCall = async <C extends Countable>(call: C): Promise<C> => {
     const { user, earlyCount: early } = call;
     if (early !== undefined) {
+      call.earlyCount = undefined;
       const outcome = await early.outcome;
       if (early.user.principal === user.principal && early.user.team === user.team) {
         for (const item of early.report.rateLimits ?? []) addRateLimit(call, item);
         if (outcome instanceof Error) throw outcome;
         return call;
       }
-      if (!(outcome instanceof Error)) this.store.uncountCaps(outcome);
+      if (!(outcome instanceof Error)) this.giveBack(outcome);
     }
     await this.countRiding(call, user, call.req.method ?? '', call.target.path);
     return call;
   };
+
+  /**
+   * For a call refused before `countCall` settled its early count (no session after all, a
+   * route refused, a pause): the quotas it took go back, since nothing is forwarded. Its
+   * rate-limit counts stand, as for any refused request.
+   */
+  abandon(early: EarlyCount): void {
+    void early.outcome.then((outcome) => {
+      if (!(outcome instanceof Error)) this.giveBack(outcome);
+    });
+  }
 
   /**
    * Counts one request of `user` to `method path` (the path Gather receives), its quotas riding
@@ -178,15 +193,19 @@ export class ProxyRateLimit {
     let counted = NOTHING_COUNTED;
     if (ride !== undefined && tally !== undefined) {
       ride.settle(into, tally);
-      counted = ride.caps.map((cap) => cap.key);
+      counted = ride.caps;
     }
     if (this.perSecond === undefined) return counted;
     const budget = await this.increment('upstream', 1000, this.perSecond);
     if (budget?.isBlocked) {
-      this.store.uncountCaps(counted);
+      this.giveBack(counted);
       throw rateLimited(1);
     }
     return counted;
+  }
+
+  private giveBack(counted: Counted): void {
+    if (counted.length > 0) this.store.uncountCaps(counted.map((cap) => cap.key));
   }
   /** undefined: the store failed and the policy lets the request pass unlimited. */
   private async increment(

@@ -361,4 +361,22 @@ describe('with a user quota and a team quota on one Redis', () => {
     const tags = new Set(keys.map((k) => /\{([^}]*)\}/.exec(k)?.[1]));
     expect([...tags]).toEqual([expect.stringMatching(/^t:[\w-]+$/)]);
   });
+
+  it('gives back the quotas counted beside the read of a session that turned out ended', async () => {
+    const ended = await signIn(a, RED.username, RED.password);
+    const live = await signIn(a, RED.username, RED.password);
+    // B reads the session once: it now counts that session's calls beside the read.
+    expect((await proxied(b, ended)).status).toBe(200);
+    const userDayLeft = async (): Promise<number | undefined> => {
+      const res = await spaRequest(a, '/auth/usage', { cookie: live });
+      const { quotas } = (await res.json()) as { quotas: { name: string; remaining: number }[] };
+      return quotas.find((q) => q.name === 'user-day')?.remaining;
+    };
+    const before = await userDayLeft();
+    expect((await logout(a, ended)).status).toBe(200);
+    await expectError(await proxied(b, ended), 401, 'UNAUTHORIZED');
+    // The refused call's count ran; its quotas come back (a DECR nobody waits for).
+    await until(async () => (await userDayLeft()) === before);
+    expect(fake.requests).toHaveLength(1);
+  });
 });
